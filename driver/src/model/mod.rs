@@ -1,0 +1,247 @@
+//! The bit-accurate, transaction-level golden model of the remapping unit (ARCHITECTURE.md "The
+//! golden model"; spec sections A and B; `decisions.md`).
+//!
+//! [`Model`] holds the register file and the cache *observations*, never memory: every call gets
+//! the [`HostMemory`] holding the tables. For each upstream [`Request`] it answers the set of
+//! [`Allowed`] outcomes ([`Model::evaluate`], pure), takes the side effects of the outcome the DUT
+//! produced ([`Model::commit`]: fault recording, posted-interrupt update, cache bookkeeping), or both
+//! at once on the fresh outcome ([`Model::process`], the standalone / vector-generator path).
+//!
+//! Layout (one file per spec chapter): `config` (CAP/ECAP identity), `outcome` (public result
+//! types), `regs` (register file, A1-A4/A10/A11), `fault` (A10 fault recording and events), `dma`
+//! (A8 translation and the allowed-set enumeration), `cache` (observations and invalidation,
+//! decisions.md "Caching and the scoreboard"), and the interrupt-remapping / queued-invalidation
+//! parts `ir` and `qi`.
+//!
+//! The model reads tables only through [`crate::vtd`] decoders and never calls [`crate::os`].
+
+mod cache;
+mod config;
+mod dma;
+mod fault;
+mod ir;
+mod outcome;
+mod qi;
+mod regs;
+#[cfg(test)]
+mod tests;
+
+pub use config::ModelConfig;
+pub use outcome::{Allowed, ModelError, Msi, Outcome, Request};
+
+use crate::mem::HostMemory;
+use crate::platform::{Platform, PlatformError};
+use crate::types::{DomainId, Rid};
+use crate::vtd::fault::FaultReason;
+
+/// GSTS_REG bits (spec A3); GCMD uses the same positions.
+#[allow(dead_code)]
+pub(crate) mod gsts {
+    pub const TES: u32 = 1 << 31;
+    pub const RTPS: u32 = 1 << 30;
+    pub const FLS: u32 = 1 << 29;
+    pub const AFLS: u32 = 1 << 28;
+    pub const WBFS: u32 = 1 << 27;
+    pub const QIES: u32 = 1 << 26;
+    pub const IRES: u32 = 1 << 25;
+    pub const IRTPS: u32 = 1 << 24;
+    pub const CFIS: u32 = 1 << 23;
+}
+
+/// FSTS_REG bits (spec A10).
+#[allow(dead_code)]
+pub(crate) mod fsts {
+    pub const PFO: u32 = 1 << 0;
+    pub const PPF: u32 = 1 << 1;
+    pub const IQE: u32 = 1 << 4;
+    pub const ICE: u32 = 1 << 5;
+    pub const ITE: u32 = 1 << 6;
+    pub const FRI_SHIFT: u32 = 8;
+    pub const FRI_MASK: u32 = 0xFF << 8;
+}
+
+/// Event counters readable at 0x300.. (common.md "Project register map"). The architectural ones
+/// (`irq_remapped`, `irq_posted`, `faults_recorded`, `malformed`) are exact; the DMA cache ones
+/// are what a unit *without* caches would count (every committed DMA that reaches the second
+/// level is an IOTLB lookup, a miss and a walk; every context-entry read is a context miss; all
+/// table reads are walk reads), since hits are micro-architectural. The scoreboard must not
+/// compare them with the RTL's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// 0x300
+    pub iotlb_lookups: u64,
+    /// 0x308
+    pub iotlb_misses: u64,
+    /// 0x310
+    pub page_walks: u64,
+    /// 0x318
+    pub walk_reads: u64,
+    /// 0x320
+    pub ctx_misses: u64,
+    /// 0x328
+    pub iec_misses: u64,
+    /// 0x330
+    pub irq_remapped: u64,
+    /// 0x338
+    pub irq_posted: u64,
+    /// 0x340
+    pub faults_recorded: u64,
+    /// 0x348
+    pub malformed: u64,
+}
+
+/// A fault to be logged (spec A10), as produced by the DMA path or by interrupt remapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PendingFault {
+    pub reason: FaultReason,
+    /// Source ID (requester ID).
+    pub sid: Rid,
+    /// FRCD FI (bits 63:12 page address for DMA; index << 48 for IR faults). Bits 11:0 ignored.
+    pub fi: u64,
+    /// FRCD T: true for reads and atomics, false for writes (and interrupt requests).
+    pub t_read: bool,
+    /// The request's AT.
+    pub at: u8,
+    /// FPD of the context entry / IRTE that applies (suppresses qualified faults).
+    pub fpd: bool,
+}
+
+/// The golden model of one remapping unit. Memory is passed to each call.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub(crate) cfg: ModelConfig,
+    /// GSTS_REG (A3).
+    pub(crate) gsts: u32,
+    pub(crate) ir: ir::IrState,
+    pub(crate) qi: qi::QiState,
+    pub(crate) counters: Counters,
+    /// FSTS_REG stored bits: PFO, AFO, APF, IQE, ICE, ITE, FRI. PPF is derived from the FRCDs.
+    pub(crate) fsts: u32,
+    /// FECTL.IM (reset 1) and FECTL.IP.
+    pub(crate) fectl_im: bool,
+    pub(crate) fectl_ip: bool,
+    pub(crate) fedata: u32,
+    pub(crate) feaddr: u32,
+    pub(crate) feuaddr: u32,
+    /// RTADDR_REG as written (D5 #6), and the value latched by the last SRTP.
+    pub(crate) rtaddr: u64,
+    pub(crate) rta_latched: u64,
+    pub(crate) ccmd: u64,
+    pub(crate) iva: u64,
+    pub(crate) iotlb: u64,
+    /// FRCD_REG[0..=NFR], 128 bits each.
+    pub(crate) frcd: Vec<u128>,
+    /// Index of the next fault-recording register to fill.
+    pub(crate) next_frcd: usize,
+    /// Events the unit emitted and nobody took yet, oldest first.
+    pub(crate) events: Vec<Msi>,
+    /// Cache observations (DMA side).
+    pub(crate) cache: cache::Observations,
+    /// SL PTE reserved masks, precomputed from the configuration.
+    pub(crate) masks: dma::Masks,
+}
+
+impl Model {
+    /// A unit in its reset state.
+    pub fn new(cfg: ModelConfig) -> Self {
+        let n = cfg.num_fault_records();
+        let masks = dma::Masks::new(&cfg);
+        Model {
+            cfg,
+            gsts: 0,
+            ir: Default::default(),
+            qi: Default::default(),
+            counters: Counters::default(),
+            fsts: 0,
+            fectl_im: true,
+            fectl_ip: false,
+            fedata: 0,
+            feaddr: 0,
+            feuaddr: 0,
+            rtaddr: 0,
+            rta_latched: 0,
+            ccmd: 0,
+            iva: 0,
+            iotlb: 0,
+            frcd: vec![0; n],
+            next_frcd: 0,
+            events: Vec::new(),
+            cache: Default::default(),
+            masks,
+        }
+    }
+
+    /// The configuration the unit was built with.
+    pub fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    /// The event counters (also readable at 0x300..).
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Interrupt messages the unit itself emitted (fault events, invalidation-completion events),
+    /// oldest first. They never go through interrupt remapping.
+    pub fn take_events(&mut self) -> Vec<Msi> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Push an event MSI to the queue returned by [`Model::take_events`].
+    pub(crate) fn send_event(&mut self, msi: Msi) {
+        self.events.push(msi);
+    }
+
+    /// Context-cache invalidation (register-based or QI): `g` 1 global, 2 domain (`did`),
+    /// 3 device (`sid` with function mask `fm`). Removes the covered context (and, for global,
+    /// root) observations. Does not touch IOTLB observations.
+    pub(crate) fn invalidate_context_cache(&mut self, g: u8, did: DomainId, sid: Rid, fm: u8) {
+        self.cache.invalidate_context(g, did, sid, fm);
+    }
+
+    /// IOTLB invalidation (register-based or QI): `g` 1 global, 2 domain, 3 page-selective
+    /// (`did`, 2^`am` pages at `addr` aligned down, `ih` = leaf-only hint).
+    pub(crate) fn invalidate_iotlb(&mut self, g: u8, did: DomainId, addr: u64, am: u8, ih: bool) {
+        self.cache.invalidate_iotlb(g, did, addr, am, ih);
+    }
+}
+
+/// The model and its host memory as one [`Platform`], for the OS driver.
+#[derive(Clone, Debug)]
+pub struct ModelPlatform {
+    pub model: Model,
+    pub mem: HostMemory,
+}
+
+impl ModelPlatform {
+    /// A model in reset state with empty memory.
+    pub fn new(cfg: ModelConfig) -> Self {
+        ModelPlatform {
+            model: Model::new(cfg),
+            mem: HostMemory::new(),
+        }
+    }
+
+    /// Process one upstream request on this platform's memory ([`Model::process`]).
+    pub fn process(&mut self, req: &Request) -> Outcome {
+        self.model.process(&mut self.mem, req)
+    }
+}
+
+impl Default for ModelPlatform {
+    fn default() -> Self {
+        Self::new(ModelConfig::default())
+    }
+}
+
+impl Platform for ModelPlatform {
+    fn reg_read(&mut self, offset: u16, size: u8) -> Result<u64, PlatformError> {
+        self.model.reg_read(&mut self.mem, offset, size)
+    }
+    fn reg_write(&mut self, offset: u16, size: u8, value: u64) -> Result<(), PlatformError> {
+        self.model.reg_write(&mut self.mem, offset, size, value)
+    }
+    fn mem(&mut self) -> &mut HostMemory {
+        &mut self.mem
+    }
+}

@@ -1,0 +1,192 @@
+//! What the golden model says about one upstream request: the [`Outcome`]s, the [`Allowed`] set,
+//! the unit's own interrupt messages ([`Msi`]) and the [`ModelError`] of a rejected commit.
+
+use crate::mem::MemError;
+use crate::tlp::{self, CplStatus};
+use crate::types::Hpa;
+use crate::vtd::fault::FaultReason;
+use thiserror::Error;
+
+/// One upstream request as it enters the unit (the DUT's `up_hdr` / `up_data0`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Request {
+    /// Raw TLP header DWs as on the wire, DW0 first (a 3DW header leaves `hdr[3]` unused).
+    pub hdr: [u32; 4],
+    /// First payload DW as a little-endian `u32` value (the MSI data of an interrupt request).
+    pub data0: u32,
+}
+
+impl Request {
+    /// A request from a decoded header (encoded back to wire DWs) and its first payload DW.
+    pub fn from_header(hdr: &tlp::RequestHeader, data0: u32) -> Request {
+        Request {
+            hdr: hdr.encode(),
+            data0,
+        }
+    }
+
+    /// An MSI write as a request (header plus the message data as `data0`).
+    pub fn msi(m: &tlp::MsiWrite) -> Request {
+        Request {
+            hdr: m.hdr(),
+            data0: m.data,
+        }
+    }
+}
+
+/// A message-signalled interrupt: a DWORD write of `data` to `addr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Msi {
+    pub addr: u64,
+    pub data: u32,
+}
+
+/// What the unit does with one upstream request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// DMA forwarded to memory at this host address (TE=0: identity).
+    Forward { addr: Hpa },
+    /// UR/CA completion without data to the requester (non-posted request blocked).
+    /// `fault` is the fault reason whether or not it was recorded (FPD / PFO / compression);
+    /// `None` when no VT-d fault applies (malformed TLP, read of the interrupt window).
+    Complete {
+        status: CplStatus,
+        fault: Option<FaultReason>,
+    },
+    /// Posted request dropped; `fault` as for [`Outcome::Complete`].
+    Drop { fault: Option<FaultReason> },
+    /// Interrupt delivered (remapped, or unchanged when IRE=0 / compatibility format allowed).
+    Interrupt { msi: Msi },
+    /// Posted interrupt: PIR\[`vector`\] set in the descriptor at `pid`; maybe a notification event.
+    Posted {
+        pid: Hpa,
+        vector: u8,
+        notify: Option<Msi>,
+    },
+}
+
+impl Outcome {
+    /// The fault reason this outcome carries, if any.
+    pub fn fault(&self) -> Option<FaultReason> {
+        match self {
+            Outcome::Complete { fault, .. } | Outcome::Drop { fault } => *fault,
+            _ => None,
+        }
+    }
+}
+
+/// Inline capacity of [`Allowed`]; more distinct outcomes spill to the heap (rare: only
+/// inside several overlapping stale-cache windows).
+const INLINE: usize = 4;
+
+/// The non-empty set of outcomes the spec and `decisions.md` allow for one request right now
+/// (decisions.md "Caching and the scoreboard"). The first member is the *fresh* outcome, computed
+/// from current memory with no cached state; the others come from observed (possibly stale)
+/// cached items. Members are distinct. No heap allocation unless more than 4 outcomes exist.
+#[derive(Clone)]
+pub struct Allowed {
+    len: u8,
+    inline: [Outcome; INLINE],
+    spill: Vec<Outcome>,
+}
+
+impl Allowed {
+    /// The set holding only `fresh`.
+    pub fn one(fresh: Outcome) -> Self {
+        Allowed {
+            len: 1,
+            inline: [fresh; INLINE],
+            spill: Vec::new(),
+        }
+    }
+
+    /// Alias of [`Allowed::one`].
+    pub fn single(fresh: Outcome) -> Self {
+        Self::one(fresh)
+    }
+
+    /// Add `o` unless it is already a member. Returns true if it was added.
+    pub fn insert(&mut self, o: Outcome) -> bool {
+        if self.contains(&o) {
+            return false;
+        }
+        if (self.len as usize) < INLINE {
+            self.inline[self.len as usize] = o;
+            self.len += 1;
+        } else {
+            self.spill.push(o);
+        }
+        true
+    }
+
+    /// The outcome computed from current memory alone (always the first member).
+    pub fn fresh(&self) -> &Outcome {
+        &self.inline[0]
+    }
+
+    /// Is `o` allowed?
+    pub fn contains(&self, o: &Outcome) -> bool {
+        self.inline[..self.len as usize].contains(o) || self.spill.contains(o)
+    }
+
+    /// Number of distinct allowed outcomes (at least 1).
+    pub fn len(&self) -> usize {
+        self.len as usize + self.spill.len()
+    }
+
+    /// Never true (the set always holds the fresh outcome); provided for API symmetry.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Exactly one outcome is allowed (no stale-cache window affects this request).
+    pub fn is_single(&self) -> bool {
+        self.len() == 1
+    }
+
+    /// The members, fresh first.
+    pub fn iter(&self) -> impl Iterator<Item = &Outcome> + '_ {
+        self.inline[..self.len as usize]
+            .iter()
+            .chain(self.spill.iter())
+    }
+
+    /// The members as a vector, fresh first.
+    pub fn to_vec(&self) -> Vec<Outcome> {
+        self.iter().copied().collect()
+    }
+
+    /// Merge every member of `other` into `self` (keeps `self`'s fresh outcome first).
+    pub fn extend(&mut self, other: &Allowed) {
+        for o in other.iter() {
+            self.insert(*o);
+        }
+    }
+}
+
+impl std::fmt::Debug for Allowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Allowed {
+    /// Set equality (the fresh outcome must match too).
+    fn eq(&self, other: &Self) -> bool {
+        self.fresh() == other.fresh()
+            && self.len() == other.len()
+            && self.iter().all(|o| other.contains(o))
+    }
+}
+impl Eq for Allowed {}
+
+/// Why [`crate::model::Model::commit`] refused an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ModelError {
+    /// The DUT's outcome is not in the allowed set: a scoreboard mismatch.
+    #[error("outcome {got:?} is not allowed; allowed: {allowed:?}")]
+    NotAllowed { got: Outcome, allowed: Vec<Outcome> },
+    /// A memory side effect of the outcome (e.g. a posted-interrupt descriptor update) failed.
+    #[error("memory side effect failed: {0}")]
+    Mem(#[from] MemError),
+}

@@ -1,0 +1,617 @@
+//! Programming the remapping unit through its registers: the Linux enable sequence (spec A3),
+//! register-based (A11) and queued (A12) invalidation, and the primary fault handler (A10).
+
+use thiserror::Error;
+
+use super::{bits, Iommu, OsError, PAGE_SIZE};
+use crate::platform::{Platform, PlatformError};
+use crate::types::{DomainId, Hpa, Iova, Rid};
+use crate::vtd::frcd::FaultRecord;
+
+// Register offsets (spec A1 and the project register map).
+pub const VER_REG: u16 = 0x000;
+pub const CAP_REG: u16 = 0x008;
+pub const ECAP_REG: u16 = 0x010;
+pub const GCMD_REG: u16 = 0x018;
+pub const GSTS_REG: u16 = 0x01C;
+pub const RTADDR_REG: u16 = 0x020;
+pub const CCMD_REG: u16 = 0x028;
+pub const FSTS_REG: u16 = 0x034;
+pub const FECTL_REG: u16 = 0x038;
+pub const FEDATA_REG: u16 = 0x03C;
+pub const FEADDR_REG: u16 = 0x040;
+pub const FEUADDR_REG: u16 = 0x044;
+pub const IQH_REG: u16 = 0x080;
+pub const IQT_REG: u16 = 0x088;
+pub const IQA_REG: u16 = 0x090;
+pub const ICS_REG: u16 = 0x09C;
+pub const IECTL_REG: u16 = 0x0A0;
+pub const IEDATA_REG: u16 = 0x0A4;
+pub const IEADDR_REG: u16 = 0x0A8;
+pub const IEUADDR_REG: u16 = 0x0AC;
+pub const IQERCD_REG: u16 = 0x0B0;
+pub const IRTA_REG: u16 = 0x0B8;
+
+// GCMD / GSTS bits (spec A3): the status bit sits at the command bit's position.
+pub const GCMD_TE: u32 = 1 << 31;
+pub const GCMD_SRTP: u32 = 1 << 30;
+pub const GCMD_SFL: u32 = 1 << 29;
+pub const GCMD_EAFL: u32 = 1 << 28;
+pub const GCMD_WBF: u32 = 1 << 27;
+pub const GCMD_QIE: u32 = 1 << 26;
+pub const GCMD_IRE: u32 = 1 << 25;
+pub const GCMD_SIRTP: u32 = 1 << 24;
+pub const GCMD_CFI: u32 = 1 << 23;
+/// One-shot status bits (RTPS, FLS, WBFS, IRTPS) that must not be echoed into GCMD
+/// (Linux masks GSTS with 0x96FF_FFFF before writing it back).
+pub const GSTS_ONE_SHOT: u32 = GCMD_SRTP | GCMD_SFL | GCMD_WBF | GCMD_SIRTP;
+
+// FSTS bits (spec A10).
+pub const FSTS_PFO: u32 = 1 << 0;
+pub const FSTS_PPF: u32 = 1 << 1;
+pub const FSTS_IQE: u32 = 1 << 4;
+pub const FSTS_ICE: u32 = 1 << 5;
+pub const FSTS_ITE: u32 = 1 << 6;
+/// FECTL/IECTL interrupt mask and pending.
+pub const CTL_IM: u32 = 1 << 31;
+pub const CTL_IP: u32 = 1 << 30;
+pub const ICS_IWC: u32 = 1;
+
+/// What the driver does after submitting a batch to the invalidation queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitKind {
+    /// Wait descriptor with SW=1: poll the status dword in memory (what Linux does).
+    StatusWrite,
+    /// Wait descriptor with IF=1: poll ICS.IWC, then clear it.
+    Interrupt,
+    /// SW=1 and IF=1 together (decisions.md: status write first, then IWC).
+    Both,
+}
+
+/// One invalidation request, issued by register (A11) or by queue (A12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvRequest {
+    ContextGlobal,
+    ContextDomain(DomainId),
+    /// Device-selective with function mask FM (0..3).
+    ContextDevice {
+        did: DomainId,
+        sid: Rid,
+        fm: u8,
+    },
+    IotlbGlobal,
+    IotlbDomain(DomainId),
+    /// Page-selective: 2^AM pages at ADDR; IH = only leaves changed.
+    IotlbPage {
+        did: DomainId,
+        addr: Iova,
+        am: u8,
+        ih: bool,
+    },
+    /// Interrupt-entry cache, global (queue only).
+    IecGlobal,
+    /// Interrupt-entry cache, 2^IM entries from IIDX (queue only).
+    IecIndex {
+        iidx: u16,
+        im: u8,
+    },
+}
+
+impl InvRequest {
+    /// The legacy 128-bit descriptor (qword0, qword1), spec A12.
+    pub fn descriptor(&self) -> (u64, u64) {
+        match *self {
+            InvRequest::ContextGlobal => (1 | 1 << 4, 0),
+            InvRequest::ContextDomain(d) => (1 | 2 << 4 | (d.0 as u64) << 16, 0),
+            InvRequest::ContextDevice { did, sid, fm } => (
+                1 | 3 << 4 | (did.0 as u64) << 16 | (sid.0 as u64) << 32 | (fm as u64 & 3) << 48,
+                0,
+            ),
+            InvRequest::IotlbGlobal => (2 | 1 << 4, 0),
+            InvRequest::IotlbDomain(d) => (2 | 2 << 4 | (d.0 as u64) << 16, 0),
+            InvRequest::IotlbPage { did, addr, am, ih } => (
+                2 | 3 << 4 | (did.0 as u64) << 16,
+                (addr.0 & !0xFFF) | (ih as u64) << 6 | (am as u64 & 0x3F),
+            ),
+            InvRequest::IecGlobal => (4, 0),
+            InvRequest::IecIndex { iidx, im } => (
+                4 | 1 << 4 | (im as u64 & 0x1F) << 27 | (iidx as u64) << 32,
+                0,
+            ),
+        }
+    }
+
+    /// Whether the request can be issued through CCMD/IOTLB registers.
+    pub fn has_register_form(&self) -> bool {
+        !matches!(self, InvRequest::IecGlobal | InvRequest::IecIndex { .. })
+    }
+}
+
+/// Invalidation-wait descriptor (type 5): IF[4], SW[5], FN[6], STATUS DATA[63:32]; qword1 =
+/// STATUS ADDR (dword aligned).
+pub fn wait_descriptor(if_: bool, sw: bool, fn_: bool, data: u32, addr: Hpa) -> (u64, u64) {
+    (
+        5 | (if_ as u64) << 4 | (sw as u64) << 5 | (fn_ as u64) << 6 | (data as u64) << 32,
+        addr.0 & !3,
+    )
+}
+
+/// The queue stopped on an error (FSTS.IQE set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("invalidation queue error: FSTS={fsts:#x} IQH={iqh:#x} IQERCD={iqercd:#x}")]
+pub struct QueueError {
+    pub fsts: u32,
+    pub iqh: u64,
+    pub iqercd: u64,
+}
+
+/// Result of a queued invalidation batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidationStatus {
+    /// IQH after completion (byte offset, 16-byte units in bits 18:4).
+    pub iqh: u64,
+    /// The driver's tail index after the batch.
+    pub tail: u32,
+    /// Polls it took.
+    pub polls: u32,
+}
+
+/// The driver's invalidation queue (spec A12, 128-bit descriptors).
+#[derive(Debug, Clone)]
+pub(crate) struct InvQueue {
+    pub base: Hpa,
+    pub qs: u8,
+    pub entries: u32,
+    pub tail: u32,
+    pub status: Hpa,
+    pub seq: u32,
+}
+
+/// One fault record found by the fault handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultEntry {
+    /// FRCD index.
+    pub index: u16,
+    /// The raw 128 bits (qword0 at FRCD+0, qword1 at FRCD+8), as read before clearing F.
+    pub raw: u128,
+}
+
+impl FaultEntry {
+    /// The record decoded with [`crate::vtd::frcd::FaultRecord`].
+    pub fn record(&self) -> FaultRecord {
+        FaultRecord::decode(self.raw)
+    }
+    /// FR (bits 103:96).
+    pub fn fr(&self) -> u8 {
+        (self.raw >> 96) as u8
+    }
+    /// SID (bits 79:64).
+    pub fn sid(&self) -> Rid {
+        Rid((self.raw >> 64) as u16)
+    }
+    /// FI (bits 63:12, as an address).
+    pub fn fi(&self) -> u64 {
+        self.raw as u64 & !0xFFF
+    }
+    /// T (bit 126): 1 = read.
+    pub fn t(&self) -> bool {
+        (self.raw >> 126) & 1 == 1
+    }
+    /// AT (bits 125:124).
+    pub fn at(&self) -> u8 {
+        ((self.raw >> 124) & 3) as u8
+    }
+    /// Interrupt index of an IR fault (FI[63:48]).
+    pub fn ir_index(&self) -> u16 {
+        (self.raw >> 48) as u16
+    }
+}
+
+/// What one run of the fault handler saw.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FaultReport {
+    /// FSTS when the handler started.
+    pub fsts: u32,
+    /// The records walked from FSTS.FRI while F=1, in order.
+    pub records: Vec<FaultEntry>,
+}
+
+impl FaultReport {
+    pub fn pfo(&self) -> bool {
+        self.fsts & FSTS_PFO != 0
+    }
+    pub fn ppf(&self) -> bool {
+        self.fsts & FSTS_PPF != 0
+    }
+    pub fn fri(&self) -> u16 {
+        bits(self.fsts as u64, 8, 8) as u16
+    }
+}
+
+/// Which optional parts [`Iommu::bring_up`] enables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BringUp {
+    /// Use queued invalidation when ECAP.QI says it exists (else register-based invalidation).
+    pub qi: bool,
+    /// Interrupt remapping: (IRTA.S, EIME, CFI). A table is allocated if none was set up.
+    pub ir: Option<(u8, bool, bool)>,
+    pub te: bool,
+}
+
+impl Default for BringUp {
+    fn default() -> Self {
+        BringUp {
+            qi: true,
+            ir: None,
+            te: true,
+        }
+    }
+}
+
+impl<P: Platform> Iommu<P> {
+    /// Poll `offset` (32-bit) until `(value & mask) == want`, at most `max_polls` reads.
+    pub fn poll32(
+        &mut self,
+        offset: u16,
+        mask: u32,
+        want: u32,
+        what: &'static str,
+    ) -> Result<u32, OsError> {
+        for i in 0..self.cfg.max_polls.max(1) {
+            let v = self.plat.read32(offset)?;
+            if v & mask == want {
+                return Ok(i + 1);
+            }
+        }
+        Err(PlatformError::PollTimeout {
+            what,
+            polls: self.cfg.max_polls,
+        }
+        .into())
+    }
+
+    /// Poll a 64-bit register until `(value & mask) == want`.
+    fn poll64(
+        &mut self,
+        offset: u16,
+        mask: u64,
+        want: u64,
+        what: &'static str,
+    ) -> Result<u64, OsError> {
+        for _ in 0..self.cfg.max_polls.max(1) {
+            let v = self.plat.read64(offset)?;
+            if v & mask == want {
+                return Ok(v);
+            }
+        }
+        Err(PlatformError::PollTimeout {
+            what,
+            polls: self.cfg.max_polls,
+        }
+        .into())
+    }
+
+    /// "Read GSTS, set/clear one bit, write GCMD, poll GSTS" (Linux `iommu_enable_translation`
+    /// and friends). One-shot status bits are masked out of the written value. For the
+    /// one-shots (SRTP, SIRTP) the status bit is polled until set.
+    pub fn gcmd(&mut self, bit: u32, set: bool, what: &'static str) -> Result<(), OsError> {
+        let sts = self.plat.read32(GSTS_REG)? & !GSTS_ONE_SHOT;
+        let val = if set { sts | bit } else { sts & !bit };
+        self.plat.write32(GCMD_REG, val)?;
+        let want = if set { bit } else { 0 };
+        self.poll32(GSTS_REG, bit, want, what)?;
+        Ok(())
+    }
+
+    /// RTADDR = root table (TTM=00, legacy), GCMD.SRTP, poll GSTS.RTPS.
+    pub fn set_root_table(&mut self) -> Result<(), OsError> {
+        self.plat.write64(RTADDR_REG, self.root.0)?;
+        self.gcmd(GCMD_SRTP, true, "GSTS.RTPS")
+    }
+
+    /// Set up and enable queued invalidation: one 4 KiB queue (QS=0, 256 descriptors), IQT=0,
+    /// IQA, GCMD.QIE, poll QIES.
+    pub fn enable_qi(&mut self) -> Result<(), OsError> {
+        self.enable_qi_sized(0)
+    }
+
+    /// As [`Iommu::enable_qi`] with 2^qs pages of queue.
+    pub fn enable_qi_sized(&mut self, qs: u8) -> Result<(), OsError> {
+        if !self.caps.qi {
+            return Err(OsError::NotSupported("queued invalidation (ECAP.QI)"));
+        }
+        if qs > 7 {
+            return Err(OsError::InvalidArgument("IQA.QS > 7"));
+        }
+        let q = match self.qi.take() {
+            Some(q) if q.qs == qs => InvQueue { tail: 0, ..q },
+            _ => {
+                let pages = 1u64 << qs;
+                let base =
+                    self.alloc
+                        .alloc_contiguous(self.plat.mem(), pages, pages * PAGE_SIZE)?;
+                let status = self.alloc_scratch(4, 4)?;
+                InvQueue {
+                    base,
+                    qs,
+                    entries: 1 << (qs + 8),
+                    tail: 0,
+                    status,
+                    seq: 0,
+                }
+            }
+        };
+        self.plat.write64(IQT_REG, 0)?;
+        self.plat.write64(IQA_REG, q.base.0 | q.qs as u64)?;
+        self.qi = Some(q);
+        self.gcmd(GCMD_QIE, true, "GSTS.QIES")
+    }
+
+    /// GCMD.QIE=0, poll QIES clear. The driver's tail restarts at 0 on the next enable.
+    pub fn disable_qi(&mut self) -> Result<(), OsError> {
+        self.gcmd(GCMD_QIE, false, "GSTS.QIES clear")?;
+        if let Some(q) = self.qi.as_mut() {
+            q.tail = 0;
+        }
+        Ok(())
+    }
+
+    /// Whether the driver has the queue enabled.
+    pub fn qi_enabled(&self) -> bool {
+        self.qi.is_some()
+    }
+
+    /// Queue base, entries and the driver's tail index.
+    pub fn qi_state(&self) -> Option<(Hpa, u32, u32)> {
+        self.qi.as_ref().map(|q| (q.base, q.entries, q.tail))
+    }
+
+    /// Move the driver's tail (and IQT) without submitting anything: only for tests that
+    /// exercise queue wrap-around. The queue must be idle.
+    pub fn qi_set_tail(&mut self, tail: u32) -> Result<(), OsError> {
+        let q = self.qi.as_mut().ok_or(OsError::NoQueue)?;
+        q.tail = tail % q.entries;
+        let t = q.tail as u64;
+        self.plat.write64(IQT_REG, t << 4)?;
+        Ok(())
+    }
+
+    /// Write descriptors at the tail (wrapping), then a wait descriptor of `wait`, advance IQT
+    /// and wait for completion, checking FSTS.IQE on every poll.
+    pub fn qi_submit_raw(
+        &mut self,
+        descs: &[(u64, u64)],
+        wait: WaitKind,
+    ) -> Result<InvalidationStatus, OsError> {
+        let mut q = self.qi.clone().ok_or(OsError::NoQueue)?;
+        if descs.len() + 1 > q.entries as usize - 1 {
+            return Err(OsError::QueueFull(descs.len()));
+        }
+        q.seq = q.seq.wrapping_add(1);
+        let (if_, sw) = match wait {
+            WaitKind::StatusWrite => (false, true),
+            WaitKind::Interrupt => (true, false),
+            WaitKind::Both => (true, true),
+        };
+        let token = q.seq | 0x8000_0000;
+        self.plat.mem().write_u32(q.status, 0)?;
+        let wd = wait_descriptor(if_, sw, false, token, q.status);
+        for &(lo, hi) in descs.iter().chain(std::iter::once(&wd)) {
+            let a = Hpa(q.base.0 + 16 * q.tail as u64);
+            self.plat
+                .mem()
+                .write_u128(a, (hi as u128) << 64 | lo as u128)?;
+            q.tail = (q.tail + 1) % q.entries;
+        }
+        self.qi = Some(q.clone());
+        self.plat.write64(IQT_REG, (q.tail as u64) << 4)?;
+        let mut polls = 0;
+        loop {
+            polls += 1;
+            let fsts = self.plat.read32(FSTS_REG)?;
+            if fsts & FSTS_IQE != 0 {
+                let iqh = self.plat.read64(IQH_REG)?;
+                let iqercd = self.plat.read64(IQERCD_REG)?;
+                return Err(QueueError { fsts, iqh, iqercd }.into());
+            }
+            let done = if sw {
+                self.plat.mem().read_u32(q.status)? == token
+            } else {
+                self.plat.read32(ICS_REG)? & ICS_IWC != 0
+            };
+            if done {
+                break;
+            }
+            if polls >= self.cfg.max_polls.max(1) {
+                return Err(PlatformError::PollTimeout {
+                    what: "invalidation wait descriptor",
+                    polls,
+                }
+                .into());
+            }
+        }
+        if if_ {
+            // Linux clears IWC (RW1C) so the next wait can signal again.
+            self.plat.write32(ICS_REG, ICS_IWC)?;
+        }
+        let iqh = self.plat.read64(IQH_REG)?;
+        Ok(InvalidationStatus {
+            iqh,
+            tail: q.tail,
+            polls,
+        })
+    }
+
+    /// Queued invalidation of `reqs` followed by a wait of `wait`.
+    pub fn invalidate_qi(
+        &mut self,
+        reqs: &[InvRequest],
+        wait: WaitKind,
+    ) -> Result<InvalidationStatus, OsError> {
+        let d: Vec<(u64, u64)> = reqs.iter().map(|r| r.descriptor()).collect();
+        self.qi_submit_raw(&d, wait)
+    }
+
+    /// After an IQE: clear FSTS.IQE, disable and re-enable the queue (IQH and the tail restart
+    /// at 0), as a driver recovering from a bad descriptor would.
+    pub fn qi_recover(&mut self) -> Result<(), OsError> {
+        self.plat.write32(FSTS_REG, FSTS_IQE)?;
+        let qs = self.qi.as_ref().ok_or(OsError::NoQueue)?.qs;
+        self.disable_qi()?;
+        self.enable_qi_sized(qs)
+    }
+
+    /// Register-based invalidation (spec A11): returns the actual granularity (CAIG/IAIG) the
+    /// unit reported (0 = not performed).
+    pub fn invalidate_reg(&mut self, req: InvRequest) -> Result<u8, OsError> {
+        let ccmd = |g: u64, did: u16, sid: u16, fm: u8| {
+            1u64 << 63 | g << 61 | (fm as u64 & 3) << 32 | (sid as u64) << 16 | did as u64
+        };
+        let iva = self.caps.iva_offset;
+        let iotlb = iva + 8;
+        let iotlb_cmd = |g: u64, did: u16| 1u64 << 63 | g << 60 | (did as u64) << 32;
+        match req {
+            InvRequest::ContextGlobal => self.ccmd(ccmd(1, 0, 0, 0)),
+            InvRequest::ContextDomain(d) => self.ccmd(ccmd(2, d.0, 0, 0)),
+            InvRequest::ContextDevice { did, sid, fm } => self.ccmd(ccmd(3, did.0, sid.0, fm)),
+            InvRequest::IotlbGlobal => self.iotlb(iotlb, iotlb_cmd(1, 0)),
+            InvRequest::IotlbDomain(d) => self.iotlb(iotlb, iotlb_cmd(2, d.0)),
+            InvRequest::IotlbPage { did, addr, am, ih } => {
+                self.plat.write64(
+                    iva,
+                    (addr.0 & !0xFFF) | (ih as u64) << 6 | (am as u64 & 0x3F),
+                )?;
+                self.iotlb(iotlb, iotlb_cmd(3, did.0))
+            }
+            InvRequest::IecGlobal | InvRequest::IecIndex { .. } => Err(OsError::NoQueue),
+        }
+    }
+
+    fn ccmd(&mut self, v: u64) -> Result<u8, OsError> {
+        self.plat.write64(CCMD_REG, v)?;
+        let r = self.poll64(CCMD_REG, 1 << 63, 0, "CCMD.ICC clear")?;
+        Ok(bits(r, 59, 2) as u8)
+    }
+
+    fn iotlb(&mut self, off: u16, v: u64) -> Result<u8, OsError> {
+        self.plat.write64(off, v)?;
+        let r = self.poll64(off, 1 << 63, 0, "IOTLB.IVT clear")?;
+        Ok(bits(r, 57, 2) as u8)
+    }
+
+    /// Invalidate through the queue when it is enabled, else through the registers (IEC
+    /// requests need the queue).
+    pub fn invalidate(&mut self, reqs: &[InvRequest]) -> Result<(), OsError> {
+        if self.qi.is_some() {
+            self.invalidate_qi(reqs, WaitKind::StatusWrite)?;
+        } else {
+            for r in reqs {
+                self.invalidate_reg(*r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Program IRTA with the IR table and latch it: IRTA, GCMD.SIRTP, poll IRTPS; then a global
+    /// IEC flush through the queue; then GCMD.IRE (poll IRES) and optionally GCMD.CFI (poll CFIS).
+    pub fn enable_ir(&mut self, cfi: bool) -> Result<(), OsError> {
+        let irta = self.irta_value()?;
+        self.plat.write64(IRTA_REG, irta)?;
+        self.gcmd(GCMD_SIRTP, true, "GSTS.IRTPS")?;
+        if self.qi.is_some() {
+            self.invalidate_qi(&[InvRequest::IecGlobal], WaitKind::StatusWrite)?;
+        }
+        self.gcmd(GCMD_IRE, true, "GSTS.IRES")?;
+        if cfi {
+            self.gcmd(GCMD_CFI, true, "GSTS.CFIS")?;
+        }
+        Ok(())
+    }
+
+    /// GCMD.TE=1, poll TES.
+    pub fn enable_translation(&mut self) -> Result<(), OsError> {
+        self.gcmd(GCMD_TE, true, "GSTS.TES")
+    }
+
+    /// GCMD.TE=0, poll TES clear.
+    pub fn disable_translation(&mut self) -> Result<(), OsError> {
+        self.gcmd(GCMD_TE, false, "GSTS.TES clear")
+    }
+
+    /// The whole enable sequence in Linux order: RTADDR + SRTP; QI set-up (skipped when ECAP.QI=0);
+    /// IRTA + SIRTP, global IEC flush, IRE (+CFI) (an error when ECAP.IR=0); global context-cache
+    /// and IOTLB invalidation (queued, or by register without QI); TE.
+    pub fn bring_up(&mut self, opts: BringUp) -> Result<(), OsError> {
+        self.set_root_table()?;
+        if opts.qi && self.caps.qi {
+            self.enable_qi()?;
+        }
+        if let Some((s, eime, cfi)) = opts.ir {
+            if self.ir.is_none() {
+                self.setup_ir_table(s, eime)?;
+            }
+            self.enable_ir(cfi)?;
+        }
+        self.invalidate(&[InvRequest::ContextGlobal, InvRequest::IotlbGlobal])?;
+        if opts.te {
+            self.enable_translation()?;
+        }
+        Ok(())
+    }
+
+    /// Fault-event MSI: FEDATA/FEADDR/FEUADDR, and FECTL.IM.
+    pub fn setup_fault_event(&mut self, addr: u64, data: u32, masked: bool) -> Result<(), OsError> {
+        self.plat.write32(FEDATA_REG, data)?;
+        self.plat.write32(FEADDR_REG, addr as u32)?;
+        self.plat.write32(FEUADDR_REG, (addr >> 32) as u32)?;
+        self.plat
+            .write32(FECTL_REG, if masked { CTL_IM } else { 0 })?;
+        Ok(())
+    }
+
+    /// Invalidation-completion event MSI: IEDATA/IEADDR/IEUADDR, and IECTL.IM.
+    pub fn setup_inv_event(&mut self, addr: u64, data: u32, masked: bool) -> Result<(), OsError> {
+        self.plat.write32(IEDATA_REG, data)?;
+        self.plat.write32(IEADDR_REG, addr as u32)?;
+        self.plat.write32(IEUADDR_REG, (addr >> 32) as u32)?;
+        self.plat
+            .write32(IECTL_REG, if masked { CTL_IM } else { 0 })?;
+        Ok(())
+    }
+
+    /// Read one FRCD (qword0, qword1).
+    pub fn read_frcd(&mut self, index: u16) -> Result<u128, OsError> {
+        let off = self.caps.frcd_offset + 16 * index;
+        let lo = self.plat.read64(off)?;
+        let hi = self.plat.read64(off + 8)?;
+        Ok((hi as u128) << 64 | lo as u128)
+    }
+
+    /// The primary fault handler, as Linux's `dmar_fault`: read FSTS; if PPF, walk the FRCDs from
+    /// FRI while F=1 (reading the top dword first), record each, clear F by writing bit 31 of the
+    /// dword at +12, advance modulo NFR+1; finally write PFO|PPF to FSTS.
+    pub fn handle_faults(&mut self) -> Result<FaultReport, OsError> {
+        let fsts = self.plat.read32(FSTS_REG)?;
+        let mut report = FaultReport {
+            fsts,
+            records: Vec::new(),
+        };
+        if fsts & FSTS_PPF != 0 {
+            let n = self.caps.num_fault_records.max(1);
+            let mut i = bits(fsts as u64, 8, 8) as u16 % n;
+            for _ in 0..n {
+                let off = self.caps.frcd_offset + 16 * i;
+                let top = self.plat.read32(off + 12)?;
+                if top & (1 << 31) == 0 {
+                    break;
+                }
+                let raw = self.read_frcd(i)?;
+                report.records.push(FaultEntry { index: i, raw });
+                self.plat.write32(off + 12, 1 << 31)?;
+                i = (i + 1) % n;
+            }
+        }
+        self.plat.write32(FSTS_REG, FSTS_PFO | FSTS_PPF)?;
+        Ok(report)
+    }
+}
