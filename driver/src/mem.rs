@@ -7,6 +7,12 @@
 //! of any length and alignment and may straddle chunk boundaries. Multi-byte values are
 //! little-endian, as the VT-d tables are (spec A/B: "qword 0 holds bits 63:0").
 //!
+//! The scalar reads ([`HostMemory::read_u32`], [`HostMemory::read_u64`],
+//! [`HostMemory::read_u128`]), which the golden model makes several times per request, take a
+//! fast path when the access lies inside one chunk: a fixed-size load after the limit check, the
+//! error-range scan only when errors are injected, and the chunk found through a small cache of
+//! recently used chunks. They return exactly what [`HostMemory::read`] returns.
+//!
 //! Error injection ([`HostMemory::inject_error`]) marks an address range so that every access
 //! overlapping it fails with [`MemError::Injected`]: this is how a table-read error (VT-d fault
 //! reasons 7h/8h/9h/23h) is provoked without poking into a model's internals.
@@ -37,6 +43,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use thiserror::Error;
 
 /// Size of one lazily allocated backing chunk (2 MiB).
@@ -91,12 +98,39 @@ pub enum MemError {
 
 /// Sparse host physical memory (see the module documentation).
 pub struct HostMemory {
-    /// Backing chunks keyed by their base address (a multiple of [`CHUNK_SIZE`]).
-    chunks: BTreeMap<u64, Chunk>,
+    /// Backing chunks in allocation order. Chunks are never freed, so an index stays valid.
+    store: Vec<Chunk>,
+    /// Chunk base address (a multiple of [`CHUNK_SIZE`]) -> index in `store`, ascending by base.
+    index: BTreeMap<u64, usize>,
     /// Injected error ranges as (start, length).
     errors: Vec<(u64, u64)>,
     /// Exclusive upper bound of addressable memory; `None` = the whole 64-bit space.
     limit: Option<u64>,
+    /// Recently used chunks, a small direct-mapped cache in front of `index` (see
+    /// [`HostMemory::chunk`]).
+    recent: Recent,
+}
+
+/// Number of slots of the recent-chunk cache.
+const RECENT_SLOTS: usize = 8;
+/// Low bits of a chunk base, where a recent-chunk slot keeps `store index + 1` (0 = empty).
+const IN_CHUNK: u64 = CHUNK_SIZE - 1;
+
+/// The recent-chunk cache: each slot is 0 (empty) or `base | (store index + 1)` of a chunk
+/// (bases are multiples of [`CHUNK_SIZE`], so the index fits in the low bits). Reads take
+/// `&self`, so the slots are relaxed atomics rather than `Cell`s: [`HostMemory`] stays `Send`
+/// and `Sync`, and a slot is one word, so a racing reader sees either value, both valid.
+#[derive(Default)]
+struct Recent([AtomicU64; RECENT_SLOTS]);
+
+impl Recent {
+    /// The slot of chunk `base`: Fibonacci hashing of the chunk number, so that neighbouring
+    /// chunks (a table pool) land in different slots.
+    #[inline]
+    fn slot(&self, base: u64) -> &AtomicU64 {
+        let n = base >> CHUNK_SIZE.trailing_zeros();
+        &self.0[(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 61) as usize]
+    }
 }
 
 impl Default for HostMemory {
@@ -110,7 +144,7 @@ impl fmt::Debug for HostMemory {
         f.debug_struct("HostMemory")
             .field(
                 "chunks",
-                &self.chunks.keys().map(|b| Hpa(*b)).collect::<Vec<_>>(),
+                &self.index.keys().map(|b| Hpa(*b)).collect::<Vec<_>>(),
             )
             .field("errors", &self.errors)
             .field("limit", &self.limit)
@@ -162,8 +196,14 @@ impl Chunk {
 impl Clone for HostMemory {
     /// Deep copy: the clone has its own backing (only non-zero pages are copied).
     fn clone(&self) -> Self {
-        let mut chunks = BTreeMap::new();
-        for (base, src) in &self.chunks {
+        let mut m = HostMemory {
+            store: Vec::with_capacity(self.store.len()),
+            index: BTreeMap::new(),
+            errors: self.errors.clone(),
+            limit: self.limit,
+            recent: Recent::default(),
+        };
+        for (base, src) in self.chunks() {
             // Allocation failure here is an out-of-memory condition, like `Vec::clone`.
             let mut dst = Chunk::new().expect("out of memory cloning HostMemory");
             for p in src.dirty_pages() {
@@ -172,13 +212,10 @@ impl Clone for HostMemory {
                     dst.store(p * PAGE, s);
                 }
             }
-            chunks.insert(*base, dst);
+            m.index.insert(base, m.store.len());
+            m.store.push(dst);
         }
-        HostMemory {
-            chunks,
-            errors: self.errors.clone(),
-            limit: self.limit,
-        }
+        m
     }
 }
 
@@ -190,14 +227,14 @@ impl PartialEq for HostMemory {
         }
         let zero = [0u8; PAGE];
         let bases: std::collections::BTreeSet<u64> = self
-            .chunks
+            .index
             .keys()
-            .chain(other.chunks.keys())
+            .chain(other.index.keys())
             .copied()
             .collect();
         bases.into_iter().all(|b| {
-            let a = self.chunks.get(&b);
-            let o = other.chunks.get(&b);
+            let a = self.chunk(b);
+            let o = other.chunk(b);
             fn page<'a>(c: Option<&'a Chunk>, p: usize, zero: &'a [u8]) -> &'a [u8] {
                 match c {
                     Some(c) if c.is_dirty(p) => c.page(p),
@@ -213,9 +250,11 @@ impl HostMemory {
     /// Empty memory covering the whole 64-bit space.
     pub fn new() -> Self {
         HostMemory {
-            chunks: BTreeMap::new(),
+            store: Vec::new(),
+            index: BTreeMap::new(),
             errors: Vec::new(),
             limit: None,
+            recent: Recent::default(),
         }
     }
 
@@ -223,9 +262,11 @@ impl HostMemory {
     /// [`MemError::OutOfRange`].
     pub fn with_limit(limit: u64) -> Self {
         HostMemory {
-            chunks: BTreeMap::new(),
+            store: Vec::new(),
+            index: BTreeMap::new(),
             errors: Vec::new(),
             limit: Some(limit),
+            recent: Recent::default(),
         }
     }
 
@@ -237,6 +278,27 @@ impl HostMemory {
     /// The injected error ranges as (start, length), in injection order.
     pub fn injected_errors(&self) -> &[(u64, u64)] {
         &self.errors
+    }
+
+    /// The chunks in ascending base order.
+    fn chunks(&self) -> impl Iterator<Item = (u64, &Chunk)> + '_ {
+        self.index.iter().map(|(b, i)| (*b, &self.store[*i]))
+    }
+
+    /// The chunk based at `base` (a multiple of [`CHUNK_SIZE`]), if allocated: from the
+    /// recent-chunk cache when it holds `base`, else from the index (and then cached).
+    #[inline]
+    fn chunk(&self, base: u64) -> Option<&Chunk> {
+        let slot = self.recent.slot(base);
+        let v = slot.load(Ordering::Relaxed);
+        if v & !IN_CHUNK == base && v & IN_CHUNK != 0 {
+            return self.store.get((v & IN_CHUNK) as usize - 1);
+        }
+        let i = *self.index.get(&base)?;
+        if (i as u64) < IN_CHUNK {
+            slot.store(base | (i as u64 + 1), Ordering::Relaxed);
+        }
+        self.store.get(i)
     }
 
     /// Check an access of `len` bytes at `addr` against the limit and the injected ranges.
@@ -252,6 +314,13 @@ impl HostMemory {
                 len,
             });
         }
+        self.check_errors(addr, len)
+    }
+
+    /// Check a non-empty access of `len` bytes at `addr` (not wrapping) against the injected
+    /// ranges: the lowest byte of the access inside one of them is reported.
+    fn check_errors(&self, addr: u64, len: u64) -> Result<(), MemError> {
+        let end = addr as u128 + len as u128;
         let hit = self
             .errors
             .iter()
@@ -288,7 +357,7 @@ impl HostMemory {
     pub fn read(&self, addr: Hpa, buf: &mut [u8]) -> Result<(), MemError> {
         self.check(addr.0, buf.len() as u64)?;
         for (base, off, at, n) in Self::pieces(addr.0, buf.len()) {
-            match self.chunks.get(&base) {
+            match self.chunk(base) {
                 Some(c) => buf[at..at + n].copy_from_slice(&c.map[off..off + n]),
                 None => buf[at..at + n].fill(0),
             }
@@ -302,38 +371,64 @@ impl HostMemory {
         self.check(addr.0, data.len() as u64)?;
         // Allocate first so that an allocation failure leaves memory unchanged.
         for (base, _, at, n) in Self::pieces(addr.0, data.len()) {
-            if !self.chunks.contains_key(&base) && data[at..at + n].iter().any(|b| *b != 0) {
+            if !self.index.contains_key(&base) && data[at..at + n].iter().any(|b| *b != 0) {
                 let c = Chunk::new()?;
-                self.chunks.insert(base, c);
+                self.index.insert(base, self.store.len());
+                self.store.push(c);
             }
         }
         for (base, off, at, n) in Self::pieces(addr.0, data.len()) {
-            if let Some(c) = self.chunks.get_mut(&base) {
-                c.store(off, &data[at..at + n]);
+            if let Some(&i) = self.index.get(&base) {
+                self.store[i].store(off, &data[at..at + n]);
             }
         }
         Ok(())
     }
 
+    /// Read `N` bytes at `addr`, as [`HostMemory::read`] does. Fast path for the table reads
+    /// of the model: an access inside one chunk is a fixed-size load after the limit check and
+    /// (only when errors are injected) the error-range check, with the chunk found through the
+    /// recent-chunk cache. An access straddling two chunks takes the general path.
+    #[inline]
+    fn read_array<const N: usize>(&self, addr: Hpa) -> Result<[u8; N], MemError> {
+        let mut b = [0u8; N];
+        let a = addr.0;
+        let off = (a & IN_CHUNK) as usize;
+        if off > CHUNK_SIZE as usize - N {
+            self.read(addr, &mut b)?;
+            return Ok(b);
+        }
+        // Inside one chunk, so the access ends at or below 2^64: a + (N - 1) does not wrap.
+        if let Some(limit) = self.limit {
+            if a + (N as u64 - 1) >= limit {
+                return Err(MemError::OutOfRange {
+                    addr,
+                    len: N as u64,
+                });
+            }
+        }
+        if !self.errors.is_empty() {
+            self.check_errors(a, N as u64)?;
+        }
+        if let Some(c) = self.chunk(a & !IN_CHUNK) {
+            b.copy_from_slice(&c.map[off..off + N]);
+        }
+        Ok(b)
+    }
+
     /// Read a little-endian `u32` at `addr` (any alignment).
     pub fn read_u32(&self, addr: Hpa) -> Result<u32, MemError> {
-        let mut b = [0u8; 4];
-        self.read(addr, &mut b)?;
-        Ok(u32::from_le_bytes(b))
+        self.read_array(addr).map(u32::from_le_bytes)
     }
 
     /// Read a little-endian `u64` at `addr` (any alignment).
     pub fn read_u64(&self, addr: Hpa) -> Result<u64, MemError> {
-        let mut b = [0u8; 8];
-        self.read(addr, &mut b)?;
-        Ok(u64::from_le_bytes(b))
+        self.read_array(addr).map(u64::from_le_bytes)
     }
 
     /// Read a 128-bit entry at `addr`: qword 0 (bits 63:0) at `addr`, qword 1 at `addr + 8`.
     pub fn read_u128(&self, addr: Hpa) -> Result<u128, MemError> {
-        let mut b = [0u8; 16];
-        self.read(addr, &mut b)?;
-        Ok(u128::from_le_bytes(b))
+        self.read_array(addr).map(u128::from_le_bytes)
     }
 
     /// Write a little-endian `u32` at `addr`.
@@ -364,13 +459,13 @@ impl HostMemory {
 
     /// Bytes of backing actually allocated (a multiple of [`CHUNK_SIZE`]).
     pub fn resident_bytes(&self) -> u64 {
-        self.chunks.len() as u64 * CHUNK_SIZE
+        self.store.len() as u64 * CHUNK_SIZE
     }
 
     /// Runs of non-zero pages as (address, bytes), ascending.
     fn runs(&self) -> Vec<(u64, Vec<u8>)> {
         let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
-        for (base, c) in &self.chunks {
+        for (base, c) in self.chunks() {
             for i in c.dirty_pages() {
                 let p = c.page(i);
                 if p.iter().all(|b| *b == 0) {
@@ -723,6 +818,204 @@ mod tests {
         assert_eq!(m.read_u64(Hpa(0x5000)).unwrap(), 0x55);
     }
 
+    /// The scalar reads' fast path (one chunk, fixed-size load) must give exactly what the
+    /// general byte read gives, value or error.
+    fn scalar_reads_agree(m: &HostMemory, a: u64) {
+        let mut b4 = [0u8; 4];
+        let r4 = m.read(Hpa(a), &mut b4).map(|_| u32::from_le_bytes(b4));
+        assert_eq!(m.read_u32(Hpa(a)), r4, "u32 at {a:#x}");
+        let mut b8 = [0u8; 8];
+        let r8 = m.read(Hpa(a), &mut b8).map(|_| u64::from_le_bytes(b8));
+        assert_eq!(m.read_u64(Hpa(a)), r8, "u64 at {a:#x}");
+        let mut b16 = [0u8; 16];
+        let r16 = m.read(Hpa(a), &mut b16).map(|_| u128::from_le_bytes(b16));
+        assert_eq!(m.read_u128(Hpa(a)), r16, "u128 at {a:#x}");
+    }
+
+    #[test]
+    fn scalar_read_unaligned_inside_a_chunk() {
+        let mut m = HostMemory::new();
+        let bytes: Vec<u8> = (1..=32u8).collect();
+        m.write(Hpa(0x1000), &bytes).unwrap();
+        // Bytes 0x1003.. are 4, 5, 6, ...: little-endian values assembled by hand.
+        assert_eq!(m.read_u32(Hpa(0x1003)).unwrap(), 0x0706_0504);
+        assert_eq!(m.read_u64(Hpa(0x1005)).unwrap(), 0x0d0c_0b0a_0908_0706);
+        assert_eq!(
+            m.read_u128(Hpa(0x1007)).unwrap(),
+            0x1716_1514_1312_1110_0f0e_0d0c_0b0a_0908
+        );
+        // Running off the written bytes into zeros.
+        assert_eq!(m.read_u64(Hpa(0x101c)).unwrap(), 0x201f_1e1d);
+        for a in 0xff0..0x1030 {
+            scalar_reads_agree(&m, a);
+        }
+    }
+
+    #[test]
+    fn scalar_read_straddling_chunks() {
+        let mut m = HostMemory::new();
+        let edge = 3 * CHUNK_SIZE;
+        // Only the lower chunk is allocated: the upper half of a straddling read is zero.
+        m.write_u64(Hpa(edge - 8), 0x8877_6655_4433_2211).unwrap();
+        assert_eq!(m.resident_bytes(), CHUNK_SIZE);
+        assert_eq!(m.read_u32(Hpa(edge - 4)).unwrap(), 0x8877_6655); // last fit
+        assert_eq!(m.read_u32(Hpa(edge - 3)).unwrap(), 0x0088_7766); // straddles
+        assert_eq!(m.read_u64(Hpa(edge - 4)).unwrap(), 0x8877_6655);
+        assert_eq!(m.read_u128(Hpa(edge - 8)).unwrap(), 0x8877_6655_4433_2211);
+        // Then the upper one too.
+        m.write_u64(Hpa(edge), 0x1122_3344_5566_7788).unwrap();
+        assert_eq!(
+            m.read_u128(Hpa(edge - 8)).unwrap(),
+            0x1122_3344_5566_7788_8877_6655_4433_2211
+        );
+        assert_eq!(m.read_u64(Hpa(edge - 2)).unwrap(), 0x3344_5566_7788_8877);
+        // And only the upper one allocated (a fresh memory).
+        let mut u = HostMemory::new();
+        u.write_u32(Hpa(edge), 0xa1b2_c3d4).unwrap();
+        assert_eq!(u.read_u64(Hpa(edge - 4)).unwrap(), 0xa1b2_c3d4_0000_0000);
+        for a in edge - 20..edge + 4 {
+            scalar_reads_agree(&m, a);
+            scalar_reads_agree(&u, a);
+        }
+    }
+
+    #[test]
+    fn scalar_read_with_injected_error() {
+        let mut m = HostMemory::new();
+        m.write_u128(Hpa(0x6000), u128::MAX).unwrap();
+        // An error range elsewhere: reads still go through and see the data.
+        m.inject_error(Hpa(0x9000), 4);
+        assert_eq!(m.read_u64(Hpa(0x6000)).unwrap(), u64::MAX);
+        // Error inside the access: the first failing byte is reported.
+        m.inject_error(Hpa(0x6005), 1);
+        assert_eq!(
+            m.read_u64(Hpa(0x6000)),
+            Err(MemError::Injected { addr: Hpa(0x6005) })
+        );
+        assert_eq!(
+            m.read_u128(Hpa(0x6000)),
+            Err(MemError::Injected { addr: Hpa(0x6005) })
+        );
+        assert_eq!(m.read_u32(Hpa(0x6000)).unwrap(), u32::MAX); // ends before 0x6005
+        assert_eq!(m.read_u64(Hpa(0x6006)).unwrap(), u64::MAX); // starts after it
+                                                                // A range that starts before the access and covers it.
+        m.inject_error(Hpa(0x5ff0), 0x20);
+        assert_eq!(
+            m.read_u32(Hpa(0x6008)),
+            Err(MemError::Injected { addr: Hpa(0x6008) })
+        );
+        // Unallocated memory with an error: the error wins over the zero fill.
+        m.inject_error(Hpa(0x40_0000_0000), 1);
+        assert_eq!(
+            m.read_u128(Hpa(0x40_0000_0000 - 15)),
+            Err(MemError::Injected {
+                addr: Hpa(0x40_0000_0000)
+            })
+        );
+        for a in (0x5fe8..0x6018).chain(0x40_0000_0000 - 20..0x40_0000_0004) {
+            scalar_reads_agree(&m, a);
+        }
+        m.clear_errors();
+        assert_eq!(m.read_u128(Hpa(0x6000)).unwrap(), u128::MAX);
+    }
+
+    #[test]
+    fn scalar_read_at_the_limit() {
+        // A limit that is not a chunk multiple, inside allocated memory.
+        let limit = CHUNK_SIZE + 0x100;
+        let mut m = HostMemory::with_limit(limit);
+        m.write_u64(Hpa(limit - 8), 0x0102_0304_0506_0708).unwrap();
+        assert_eq!(m.read_u64(Hpa(limit - 8)).unwrap(), 0x0102_0304_0506_0708);
+        assert_eq!(
+            m.read_u64(Hpa(limit - 7)),
+            Err(MemError::OutOfRange {
+                addr: Hpa(limit - 7),
+                len: 8
+            })
+        );
+        assert_eq!(
+            m.read_u128(Hpa(limit - 16)).unwrap(),
+            0x0102_0304_0506_0708u128 << 64
+        );
+        assert_eq!(
+            m.read_u128(Hpa(limit - 15)),
+            Err(MemError::OutOfRange {
+                addr: Hpa(limit - 15),
+                len: 16
+            })
+        );
+        assert_eq!(
+            m.read_u32(Hpa(limit)),
+            Err(MemError::OutOfRange {
+                addr: Hpa(limit),
+                len: 4
+            })
+        );
+        // The limit is checked before the error ranges.
+        m.inject_error(Hpa(limit - 4), 4);
+        assert!(matches!(
+            m.read_u64(Hpa(limit - 4)),
+            Err(MemError::OutOfRange { .. })
+        ));
+        assert_eq!(
+            m.read_u64(Hpa(limit - 8)),
+            Err(MemError::Injected {
+                addr: Hpa(limit - 4)
+            })
+        );
+        for a in limit - 24..limit + 4 {
+            scalar_reads_agree(&m, a);
+        }
+        // A limit of 0 admits nothing; the top of the space with a limit at 2^64 - 1.
+        let z = HostMemory::with_limit(0);
+        scalar_reads_agree(&z, 0);
+        assert!(z.read_u32(Hpa(0)).is_err());
+        let t = HostMemory::with_limit(u64::MAX);
+        assert_eq!(t.read_u64(Hpa(u64::MAX - 8)).unwrap(), 0);
+        assert!(t.read_u64(Hpa(u64::MAX - 7)).is_err());
+        for a in u64::MAX - 20..=u64::MAX {
+            scalar_reads_agree(&t, a);
+            scalar_reads_agree(&HostMemory::new(), a);
+        }
+    }
+
+    #[test]
+    fn recent_chunk_cache_is_per_memory_and_survives_collisions() {
+        // 40 chunks: many share a recent-chunk slot. Interleaved reads must each find their own.
+        let mut m = HostMemory::new();
+        let bases: Vec<u64> = (0..40u64).map(|i| (i * 7 + 1) * CHUNK_SIZE).collect();
+        for (i, b) in bases.iter().enumerate() {
+            m.write_u64(Hpa(b + 0x18), i as u64 + 1).unwrap();
+        }
+        for _ in 0..3 {
+            for (i, b) in bases.iter().enumerate().rev() {
+                assert_eq!(m.read_u64(Hpa(b + 0x18)).unwrap(), i as u64 + 1);
+                assert_eq!(m.read_u32(Hpa(b + 0x1c)).unwrap(), 0);
+            }
+        }
+        // A clone has its own backing and cache; writes after reads are seen.
+        let mut c = m.clone();
+        for b in &bases {
+            c.write_u64(Hpa(b + 0x18), 0xc10e).unwrap();
+        }
+        for (i, b) in bases.iter().enumerate() {
+            assert_eq!(m.read_u64(Hpa(b + 0x18)).unwrap(), i as u64 + 1);
+            assert_eq!(c.read_u64(Hpa(b + 0x18)).unwrap(), 0xc10e);
+        }
+        // A chunk allocated after its slot was used by another chunk.
+        let late = 1000 * CHUNK_SIZE;
+        assert_eq!(m.read_u64(Hpa(late)).unwrap(), 0);
+        m.write_u64(Hpa(late), 0x1a7e).unwrap();
+        assert_eq!(m.read_u64(Hpa(late)).unwrap(), 0x1a7e);
+        assert_eq!(m.read_u64(Hpa(bases[0] + 0x18)).unwrap(), 1);
+    }
+
+    #[test]
+    fn host_memory_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<HostMemory>();
+    }
+
     #[test]
     fn clone_is_deep() {
         let mut a = HostMemory::new();
@@ -837,6 +1130,35 @@ mod tests {
                 let mut b = [0u8; 1];
                 c.read(Hpa(*a), &mut b).unwrap();
                 proptest::prop_assert_eq!(b[0], *v);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Scalar reads (fast path) agree with byte reads near chunk edges, error ranges and a
+        /// limit, on random contents.
+        #[test]
+        fn scalar_reads_match_byte_reads(
+            writes in proptest::collection::vec((0u64..4, 0u64..48, proptest::prelude::any::<u64>()), 0..12),
+            errs in proptest::collection::vec((0u64..4, 0u64..48, 0u64..20), 0..3),
+            limited in proptest::prelude::any::<bool>(),
+            probes in proptest::collection::vec((0u64..4, 0u64..48), 1..24),
+        ) {
+            let bases = [0, CHUNK_SIZE - 24, 9 * CHUNK_SIZE - 16, 0x7000];
+            let mut m = if limited {
+                HostMemory::with_limit(9 * CHUNK_SIZE)
+            } else {
+                HostMemory::new()
+            };
+            for (b, off, v) in writes {
+                let _ = m.write_u64(Hpa(bases[b as usize] + off), v);
+            }
+            for (b, off, len) in errs {
+                m.inject_error(Hpa(bases[b as usize] + off), len);
+            }
+            for (b, off) in probes {
+                scalar_reads_agree(&m, bases[b as usize] + off);
             }
         }
     }

@@ -658,6 +658,75 @@ fn fault_0eh_large_page_overlapping_window() {
     );
 }
 
+// ---- 30h invalid root-table type: latched RTADDR.TTM != 00 (not qualified) ----
+
+/// Point RTADDR at the same root table with TTM = `ttm` (bits 11:10, spec A4) and latch it with
+/// GCMD.SRTP, as software would.
+fn latch_ttm(os: &mut Os, ttm: u64) {
+    let v = os.root_table().0 | ttm << 10;
+    os.platform_mut().write64(unit::RTADDR_REG, v).unwrap();
+    os.gcmd(unit::GCMD_SRTP, true, "RTPS").unwrap();
+}
+
+#[test]
+fn fault_30h_invalid_ttm() {
+    let mut os = dma_setup();
+    // TTM=10 is reserved (A4); this unit supports only legacy mode (00).
+    latch_ttm(&mut os, 0b10);
+    let req = read_req(DEV, ADDR);
+    // Checked before the root entry is read, so no cached entry can give another outcome.
+    assert_eq!(evaluate(&mut os, &req).to_vec(), vec![ur(0x30)]);
+    let o = os.platform_mut().process(&req);
+    // F=1, T=1 (read), AT=0, FR=30h, SID=0x0310, FI=0x4000_0000: UR completion.
+    expect_recorded(
+        &mut os,
+        o,
+        ur(0x30),
+        0xC000_0030_0000_0310_0000_0000_4000_0000,
+    );
+    assert_eq!(
+        o,
+        Outcome::Complete {
+            status: iommu_driver::tlp::CplStatus::Ur,
+            fault: Some(iommu_driver::vtd::fault::FaultReason::InvalidRootTableType)
+        }
+    );
+}
+
+#[test]
+fn fault_30h_invalid_ttm_write_dropped() {
+    let mut os = dma_setup();
+    // TTM=11 (abort-DMA) without ECAP.ADMS is invalid too.
+    latch_ttm(&mut os, 0b11);
+    let o = write(&mut os, DEV, ADDR + 0x2000);
+    // T=0 for a write; FI = 0x4000_2000.
+    expect_recorded(
+        &mut os,
+        o,
+        dropped(0x30),
+        0x8000_0030_0000_0310_0000_0000_4000_2000,
+    );
+}
+
+#[test]
+fn fault_30h_scalable_ttm_not_suppressed_by_fpd() {
+    // TTM=01 (scalable) in a unit without scalable mode; FPD=1 in DEV's context entry does not
+    // apply (30h is not qualified and no context entry is read).
+    let mut os = dma_setup();
+    set_fpd(&mut os);
+    latch_ttm(&mut os, 0b01);
+    let o = read(&mut os, NO_ROOT, ADDR);
+    expect_recorded(
+        &mut os,
+        o,
+        ur(0x30),
+        0xC000_0030_0000_0500_0000_0000_4000_0000,
+    );
+    // Latching TTM=00 again restores translation.
+    latch_ttm(&mut os, 0b00);
+    assert_eq!(read(&mut os, DEV, ADDR), fwd(HPA + 0x10));
+}
+
 // ---- fault event: IM=0 sends, IM=1 latches IP ----
 
 #[test]

@@ -33,17 +33,18 @@ fn fault_codes_and_qualification() {
         (0x27, PidReadError, true),
         (0x28, PidReserved, true),
         (0x29, IrRequestInvalid, false),
+        (0x30, InvalidRootTableType, false),
     ];
     assert_eq!(table.len(), FaultReason::ALL.len());
     for (code, r, q) in table {
         assert_eq!(r.code(), code);
         assert_eq!(FaultReason::from_code(code), Some(r));
         assert_eq!(r.is_qualified(), q, "{r}");
-        assert_eq!(r.is_interrupt_remapping(), code >= 0x20);
+        assert_eq!(r.is_interrupt_remapping(), (0x20..=0x2F).contains(&code));
         assert_eq!(u8::from(r), code);
         assert_eq!(FaultReason::try_from(code), Ok(r));
     }
-    for code in [0x00u8, 0x0F, 0x1F, 0x2A, 0x30, 0x87, 0xFF] {
+    for code in [0x00u8, 0x0F, 0x1F, 0x2A, 0x2F, 0x31, 0x87, 0xFF] {
         assert_eq!(FaultReason::from_code(code), None);
     }
 }
@@ -124,4 +125,31 @@ fn frcd_constructors() {
         (0x8000_0022_0000_0300u128 << 64) | 0x1236_0000_0000_0000
     );
     assert_eq!(FaultRecord::decode(i.encode()).ir_index(), 0x1236);
+}
+
+#[test]
+fn fault_30h_invalid_root_table_type() {
+    // A9 scalable-mode table, RTA.1.x: FR 30h "invalid RTA / TTM"; not qualified (no context
+    // entry, so no FPD), and a DMA fault (FI is the page address), not an IR one.
+    let r = FaultReason::InvalidRootTableType;
+    assert_eq!(r.code(), 0x30);
+    assert_eq!(FaultReason::from_code(0x30), Some(r));
+    assert!(!r.is_qualified());
+    assert!(!r.is_interrupt_remapping());
+    assert_eq!(r.to_string(), format!("0x30 ({})", r.description()));
+    // Read at IOVA 0x0007_6543_2ABC from 00:1f.2 (SID 0x00FA): FI = 0x7_6543_2000;
+    // qword1 = F (bit 63) | T (bit 62, read) | FR 30h (39:32) | SID: 0xC000_0030_0000_00FA.
+    let raw = (0xC000_0030_0000_00FAu128 << 64) | 0x0000_0007_6543_2000;
+    let d = FaultRecord::dma(Rid(0x00FA), Iova(0x0007_6543_2ABC), r, true, 0);
+    assert_eq!(d.encode(), raw);
+    let f = FaultRecord::decode(raw);
+    assert_eq!(f.fr, 0x30);
+    assert_eq!(f.reason(), Some(r));
+    assert_eq!(f.fi, 0x0007_6543_2000);
+    // The same write fault: T=0, so qword1 = 0x8000_0030_0000_00FA.
+    let w = FaultRecord::dma(Rid(0x00FA), Iova(0x0007_6543_2ABC), r, false, 0);
+    assert_eq!(
+        w.encode(),
+        (0x8000_0030_0000_00FAu128 << 64) | 0x0007_6543_2000
+    );
 }

@@ -3,8 +3,10 @@
 //!
 //! Request-path decisions (model_shared.md):
 //! - Malformed TLP (decode error): UR completion if non-posted, drop if posted, malformed
-//!   counter + 1, no fault record. A header is taken as posted when Fmt has data and Type is
-//!   MWr (00000) or a message (10xxx); anything else that fails to decode gets UR.
+//!   counter + 1, no fault record. A header is taken as posted (PCIe: MWr and all messages)
+//!   when Fmt is not a prefix (0xx) and Type is MWr (00000 with data) or a message (10rrr, with
+//!   or without data: Msg with Fmt 001 is posted too); anything else that fails to decode gets
+//!   UR.
 //! - Interrupt window: AT=00 and address in 0xFEE0_0000..=0xFEEF_FFFF with upper 32 bits 0. MRd /
 //!   atomics get UR without a fault; MWr goes to interrupt remapping (`ir`), whatever TE says.
 //! - TE=0: DMA forwarded unchanged. Latched TTM != 00: every DMA faults 30h (not qualified).
@@ -29,11 +31,6 @@ use crate::vtd::fault::FaultReason;
 use crate::vtd::regs::{Cap, Ecap, RtAddr};
 use crate::vtd::root::RootEntry;
 use crate::vtd::slpte::{self, SlPte};
-
-/// FR code of an invalid translation-table mode (decisions: "+30h for TTM"); `vtd::fault` has no
-/// variant for it yet, so the record is written with the raw code and the outcome carries
-/// `FaultReason::from_code(0x30)` (`None` until `vtd` defines it).
-pub(crate) const FR_INVALID_TTM: u8 = 0x30;
 
 const IRQ_WINDOW_LO: u64 = 0xFEE0_0000;
 const IRQ_WINDOW_END: u64 = 0xFEF0_0000;
@@ -211,7 +208,8 @@ impl Model {
                 let dw0 = req.hdr[0];
                 let fmt = dw0 >> 29;
                 let ty = (dw0 >> 24) & 0x1F;
-                let posted = fmt & 0b110 == 0b010 && (ty == 0 || ty & 0b11000 == 0b10000);
+                let has_data = fmt & 0b010 != 0;
+                let posted = fmt & 0b100 == 0 && ((ty == 0 && has_data) || ty & 0b11000 == 0b10000);
                 return Class::Malformed { posted };
             }
         };
@@ -410,15 +408,16 @@ impl Model {
     }
 
     /// The path through context `c` with everything after it read from memory (A8 steps 6-9).
-    /// Also says whether a second-level walk was reached (only then can observed SL entries
-    /// give other outcomes).
+    /// Its `walked` says whether a second-level walk was reached (only then can observed SL
+    /// entries give other outcomes). (One `Path` is returned, not a tuple, so that the large
+    /// value is built in place rather than copied on the hot path.)
     fn ctx_memory_path(
         &self,
         mem: &HostMemory,
         r: &Dma,
         c: &Ctx,
         trace: Option<&mut WalkTrace>,
-    ) -> (Path, bool) {
+    ) -> Path {
         let ce = &c.ce;
         let base = |mut p: Path, valid: bool| {
             p.root = c.root;
@@ -430,18 +429,15 @@ impl Model {
             p
         };
         if let Err((reason, invalid)) = self.ctx_check(ce, r.at) {
-            return (base(fault_path(r, reason, false, ce.fpd), !invalid), false);
+            return base(fault_path(r, reason, false, ce.fpd), !invalid);
         }
         if ce.tt == TranslationType::PassThrough {
-            return (
-                base(Path::new(Outcome::Forward { addr: Hpa(r.addr) }), true),
-                false,
-            );
+            return base(Path::new(Outcome::Forward { addr: Hpa(r.addr) }), true);
         }
         let width = (self.cfg.mgaw as u32 + 1).min(ce.agaw_bits() as u32);
         if width < 64 && r.addr >> width != 0 {
             let p = fault_path(r, FaultReason::AddressBeyondAgaw, false, ce.fpd);
-            return (base(p, true), false);
+            return base(p, true);
         }
         let p = self.walk(
             mem,
@@ -454,7 +450,8 @@ impl Model {
             true,
             trace,
         );
-        (base(p, true), true)
+        debug_assert!(p.walked);
+        base(p, true)
     }
 
     /// The fresh path of DMA request `r` (current memory only, no observation used).
@@ -466,7 +463,7 @@ impl Model {
             return p;
         }
         match self.context_from_memory(mem, r, None) {
-            Ok(c) => self.ctx_memory_path(mem, r, &c, None).0,
+            Ok(c) => self.ctx_memory_path(mem, r, &c, None),
             Err(p) => p,
         }
     }
@@ -476,14 +473,12 @@ impl Model {
         if RtAddr::decode(self.rta_latched).ttm == 0 {
             return None;
         }
-        let reason = FaultReason::from_code(FR_INVALID_TTM);
-        let mut p = Path::new(fault_outcome(r.posted(), reason, false));
-        p.fault = Some(FaultInfo {
-            code: FR_INVALID_TTM,
-            qualified: false,
-            fpd: false,
-        });
-        Some(p)
+        Some(fault_path(
+            r,
+            FaultReason::InvalidRootTableType,
+            false,
+            false,
+        ))
     }
 
     /// Every path through context `c`: the memory walk from the top, then walks starting from
@@ -498,11 +493,11 @@ impl Model {
     ) -> bool {
         let ce = &c.ce;
         let mut trace = WalkTrace::default();
-        let (p, walked) = self.ctx_memory_path(mem, r, c, Some(&mut trace));
+        let p = self.ctx_memory_path(mem, r, c, Some(&mut trace));
         if f(&p) {
             return true;
         }
-        if !walked {
+        if !p.walked {
             return false;
         }
         let base = |mut p: Path| {

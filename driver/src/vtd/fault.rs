@@ -1,4 +1,5 @@
-//! Fault reason codes: legacy DMA remapping (spec A9) and interrupt remapping (B7).
+//! Fault reason codes: legacy DMA remapping (spec A9), interrupt remapping (B7), and the one
+//! root-table code (30h, spec A4/A9) a legacy-only unit reports for an unsupported TTM.
 
 use std::fmt;
 
@@ -54,11 +55,15 @@ pub enum FaultReason {
     PidReserved = 0x28,
     /// 29h: untranslated interrupt request (without PASID) invalid.
     IrRequestInvalid = 0x29,
+    /// 30h (RTA.1.x): invalid root-table address / type: the RTADDR_REG.TTM latched by the last
+    /// SRTP is not a mode the unit supports (spec A4; this legacy-only unit: any TTM != 00).
+    /// Not qualified: FPD cannot apply, no context entry is read.
+    InvalidRootTableType = 0x30,
 }
 
 impl FaultReason {
     /// Every defined code, ascending.
-    pub const ALL: [FaultReason; 24] = [
+    pub const ALL: [FaultReason; 25] = [
         FaultReason::RootEntryNotPresent,
         FaultReason::ContextEntryNotPresent,
         FaultReason::InvalidContextEntry,
@@ -83,6 +88,7 @@ impl FaultReason {
         FaultReason::PidReadError,
         FaultReason::PidReserved,
         FaultReason::IrRequestInvalid,
+        FaultReason::InvalidRootTableType,
     ];
 
     /// The FR code.
@@ -118,6 +124,7 @@ impl FaultReason {
             0x27 => PidReadError,
             0x28 => PidReserved,
             0x29 => IrRequestInvalid,
+            0x30 => InvalidRootTableType,
             _ => return None,
         })
     }
@@ -145,9 +152,10 @@ impl FaultReason {
         )
     }
 
-    /// Interrupt-remapping fault (20h..29h): the record carries the interrupt index in FI\[63:48\].
+    /// Interrupt-remapping fault (20h..2Fh; this project defines 20h..29h): the record carries
+    /// the interrupt index in FI\[63:48\].
     pub const fn is_interrupt_remapping(self) -> bool {
-        self.code() >= 0x20
+        matches!(self.code(), 0x20..=0x2F)
     }
 
     /// Short description (after the spec tables / Linux strings).
@@ -178,6 +186,7 @@ impl FaultReason {
             PidReadError => "error reading the posted-interrupt descriptor",
             PidReserved => "reserved bits in the posted-interrupt descriptor",
             IrRequestInvalid => "untranslated interrupt request invalid",
+            InvalidRootTableType => "invalid root-table address or translation-table mode (TTM)",
         }
     }
 }
