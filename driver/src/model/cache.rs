@@ -314,12 +314,19 @@ impl Observations {
         }
     }
 
+    /// The `ctx_memo` slot of a source ID: Fibonacci hashing, so that devices of one bus
+    /// (SIDs a multiple of 8 apart: function 0 of each device) spread over all 16 slots.
+    fn ctx_slot(sid: Rid) -> usize {
+        ((sid.0 as u32).wrapping_mul(0x9E37_79B9) >> 28) as usize
+    }
+
     pub(crate) fn observe_ctx(&mut self, sid: Rid, raw: u128) {
         let m = (sid.0 as u32 | 1 << 16, raw);
-        if self.ctx_memo[sid.0 as usize & 15] == m {
+        let slot = Self::ctx_slot(sid);
+        if self.ctx_memo[slot] == m {
             return;
         }
-        self.ctx_memo[sid.0 as usize & 15] = m;
+        self.ctx_memo[slot] = m;
         match self.ctx.get_mut(&sid.0) {
             Some(v) => v.push(raw),
             None => {
