@@ -1,0 +1,11 @@
+//! `iommu-cosim`: the Verilated `iommu_top` RTL driven from Rust and checked, transaction by
+//! transaction, against the golden model of `iommu-driver` (shared/design/ARCHITECTURE.md
+//! "The co-simulation").
+
+pub mod dut;
+pub mod hdr;
+pub mod lockstep;
+pub mod memsrv;
+pub mod regress;
+pub mod scenario;
+pub mod sim;

@@ -1,0 +1,315 @@
+//! `iommu-cosim`: run the Verilated IOMMU RTL in lockstep with the golden model.
+
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
+use iommu_cosim::dut::DutConfig;
+use iommu_cosim::regress::{run_seed, RunOpts, SeedResult};
+use iommu_cosim::scenario::{run_nic, NicOpts};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Co-simulation of the iommu_top RTL (Verilator) against the bit-accurate golden model.
+///
+/// Every upstream request the harness sends is checked against the set of outcomes the model
+/// allows (translated address, UR/CA completion, drop, interrupt), in the DUT's egress order, with
+/// the PCIe ordering rules, fault registers and a no-hang bound. Any mismatch prints the seed, the
+/// transaction and expected vs actual, and the exit status is non-zero.
+#[derive(Parser, Debug)]
+#[command(name = "iommu-cosim", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// The built-in scenario (default): an SR-IOV NIC (PF + 8 VFs in 4 domains) doing ring-buffer
+    /// DMA over 4 KiB and 2 MiB mappings, unmap + invalidate cycles, and a rogue VF that DMAs
+    /// outside its domain. Prints a summary (requests, translations, IOTLB hit rate, walks, faults
+    /// by code, cycles, simulated cycles/s).
+    Run(RunArgs),
+    /// Random lockstep regressions, one reproducible run per seed.
+    Regress(RegressArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// RTL parameter set: default or tiny (2-entry caches, one walker).
+    #[arg(long, default_value = "default", value_parser = parse_config)]
+    config: DutConfig,
+    /// Upstream requests to send.
+    #[arg(long, default_value_t = 200_000)]
+    requests: u64,
+    /// Seed of the traffic mix.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Memory latency in cycles.
+    #[arg(long, default_value_t = 40)]
+    mem_latency: u32,
+    /// Random back-pressure on every output channel and idle cycles on the inputs.
+    #[arg(long)]
+    backpressure: bool,
+    /// Write an FST waveform of the run to FILE (slows the run several times).
+    #[arg(long, value_name = "FILE")]
+    wave: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        RunArgs {
+            config: DutConfig::Default,
+            requests: 200_000,
+            seed: 1,
+            mem_latency: 40,
+            backpressure: false,
+            wave: None,
+            quiet: false,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct RegressArgs {
+    /// Seed range A..B (B exclusive), or a single seed A.
+    #[arg(long, value_parser = parse_range)]
+    seeds: (u64, u64),
+    /// Run only shard i of n (seeds with seed % n == i), e.g. 0/4.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
+    /// Parallel worker threads.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// RTL parameter set: default or tiny.
+    #[arg(long, default_value = "default", value_parser = parse_config)]
+    config: DutConfig,
+    /// Upstream requests per seed.
+    #[arg(long, default_value_t = 2000)]
+    requests: u64,
+    /// Write an FST waveform (use with a single seed).
+    #[arg(long, value_name = "FILE")]
+    wave: Option<PathBuf>,
+}
+
+fn parse_config(s: &str) -> Result<DutConfig, String> {
+    s.parse()
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("expected A..B or A, got {s:?}");
+    if let Some((a, b)) = s.split_once("..") {
+        let a: u64 = a.trim().parse().map_err(|_| bad())?;
+        let b: u64 = b.trim().parse().map_err(|_| bad())?;
+        if b <= a {
+            return Err(format!("empty seed range {s:?}"));
+        }
+        Ok((a, b))
+    } else {
+        let a: u64 = s.trim().parse().map_err(|_| bad())?;
+        Ok((a, a + 1))
+    }
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("expected i/n with i < n, got {s:?}");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let i: u64 = i.trim().parse().map_err(|_| bad())?;
+    let n: u64 = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        None => run(RunArgs::default()),
+        Some(Cmd::Run(a)) => run(a),
+        Some(Cmd::Regress(a)) => regress(a),
+    };
+    if let Err(e) = r {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(a: RunArgs) -> Result<()> {
+    let opts = NicOpts {
+        config: a.config,
+        seed: a.seed,
+        requests: a.requests,
+        mem_latency: a.mem_latency,
+        backpressure: a.backpressure,
+        wave: a.wave.clone(),
+        progress: !a.quiet,
+    };
+    let rep = run_nic(&opts);
+    let s = &rep.stats;
+    let secs = rep.wall.as_secs_f64().max(1e-9);
+    println!(
+        "iommu-cosim run: SR-IOV NIC (PF + {} VFs, 4 domains), config {}, seed {}",
+        8, a.config, a.seed
+    );
+    println!("  requests            {}", s.requests);
+    println!("  translations        {} forwarded", s.forwarded);
+    println!("  completions (UR/CA) {}", s.completions);
+    println!("  dropped writes      {}", s.drops);
+    println!(
+        "  interrupts          {} delivered, {} fault events",
+        s.interrupts, s.events
+    );
+    let hit = if rep.iotlb_lookups >= rep.iotlb_misses && rep.iotlb_lookups > 0 {
+        format!(
+            "{:.2}%",
+            100.0 * (1.0 - rep.iotlb_misses as f64 / rep.iotlb_lookups as f64)
+        )
+    } else {
+        "n/a (DUT counters: misses > lookups)".to_string()
+    };
+    println!(
+        "  IOTLB               {} lookups, {} misses, hit rate {hit}",
+        rep.iotlb_lookups, rep.iotlb_misses
+    );
+    let faults: Vec<String> = s
+        .faults
+        .iter()
+        .map(|(c, n)| format!("{c:#04x}: {n}"))
+        .collect();
+    println!(
+        "  faults by code      {} (recorded by the DUT: {})",
+        if faults.is_empty() {
+            "none".into()
+        } else {
+            faults.join(", ")
+        },
+        rep.faults_recorded
+    );
+    println!("  unmap+invalidate    {} cycles", rep.unmap_cycles);
+    let avg = if s.forwarded + s.completions + s.interrupts > 0 {
+        s.latency_sum as f64 / (s.forwarded + s.completions + s.interrupts) as f64
+    } else {
+        0.0
+    };
+    println!(
+        "  latency             {avg:.1} cycles mean, {} max (accept to egress)",
+        s.latency_max
+    );
+    println!("  cycles              {}", rep.cycles);
+    println!(
+        "  wall time           {:.2} s, {:.0} simulated cycles/s, {:.0} requests/s",
+        secs,
+        rep.cycles as f64 / secs,
+        s.requests as f64 / secs
+    );
+    if let Some(e) = &rep.error {
+        bail!("the run stopped: {e}");
+    }
+    if !rep.failures.is_empty() {
+        for f in &rep.failures {
+            eprintln!("{f}");
+        }
+        eprintln!("rerun: cargo run --release -p iommu-cosim -- run --seed {} --config {} --requests {} --wave run.fst", a.seed, a.config, a.requests);
+        bail!("{} mismatch(es)", rep.failures.len());
+    }
+    println!("PASS");
+    Ok(())
+}
+
+fn regress(a: RegressArgs) -> Result<()> {
+    let (lo, hi) = a.seeds;
+    let seeds: Vec<u64> = (lo..hi)
+        .filter(|s| a.shard.map_or(true, |(i, n)| s % n == i))
+        .collect();
+    if seeds.is_empty() {
+        bail!("no seed left in {lo}..{hi} for shard {:?}", a.shard);
+    }
+    if a.wave.is_some() && seeds.len() > 1 {
+        bail!("--wave needs a single seed (e.g. --seeds {lo})");
+    }
+    let jobs = a.jobs.clamp(1, 64);
+    let opts = RunOpts {
+        config: a.config,
+        requests: a.requests,
+        wave: a.wave.clone(),
+    };
+    let start = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let results: Arc<Mutex<Vec<SeedResult>>> = Arc::new(Mutex::new(Vec::new()));
+    let seeds = Arc::new(seeds);
+    let bar = indicatif::ProgressBar::new(seeds.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} seeds {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    std::thread::scope(|sc| {
+        for _ in 0..jobs {
+            let (next, results, seeds, opts, bar) = (
+                next.clone(),
+                results.clone(),
+                seeds.clone(),
+                opts.clone(),
+                bar.clone(),
+            );
+            sc.spawn(move || loop {
+                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(&seed) = seeds.get(k) else { break };
+                let r = run_seed(seed, &opts);
+                if !r.passed() {
+                    bar.suspend(|| report_failure(&r, opts.requests));
+                }
+                bar.inc(1);
+                results.lock().map(|mut v| v.push(r)).ok();
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let results = results.lock().map(|v| v.clone()).unwrap_or_default();
+    let failed: Vec<&SeedResult> = results.iter().filter(|r| !r.passed()).collect();
+    let reqs: u64 = results.iter().map(|r| r.stats.requests).sum();
+    let cycles: u64 = results.iter().map(|r| r.cycles).sum();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "regress: {} seeds ({}..{}{}), config {}, {} requests, {} cycles, {:.1} s ({:.0} cycles/s)",
+        results.len(),
+        lo,
+        hi,
+        a.shard
+            .map(|(i, n)| format!(", shard {i}/{n}"))
+            .unwrap_or_default(),
+        a.config,
+        reqs,
+        cycles,
+        secs,
+        cycles as f64 / secs.max(1e-9)
+    );
+    println!(
+        "{} passed, {} failed",
+        results.len() - failed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        let mut s: Vec<u64> = failed.iter().map(|r| r.seed).collect();
+        s.sort_unstable();
+        bail!("failing seeds: {s:?}");
+    }
+    Ok(())
+}
+
+fn report_failure(r: &SeedResult, requests: u64) {
+    eprintln!("FAIL seed {} (config {})", r.seed, r.config);
+    eprintln!("  setup: {}", r.setup);
+    if let Some(e) = &r.error {
+        eprintln!("  error: {e}");
+    }
+    for f in &r.failures {
+        eprintln!("{f}");
+    }
+    eprintln!("  rerun: {}", r.rerun_command(requests));
+}

@@ -1,0 +1,425 @@
+//! Random lockstep regressions: one seed = one reproducible run. The seed picks the memory-server
+//! behaviour (latency, outstanding limit, out-of-order), the back-pressure/idle knobs, a random table
+//! set built by the OS driver (domains of 3/4/5 levels, 4 KiB/2 MiB/1 GiB mappings with mixed
+//! permissions, pass-through and FPD devices, unassigned devices and buses), then a stream of random
+//! requests (reads, writes, atomics, interrupt-window writes, malformed headers, other address types)
+//! mixed with mid-run table changes: unmap + invalidation, corrupted entries left un-invalidated
+//! (stale windows), injected table-read errors, and fault handling.
+
+use crate::dut::DutConfig;
+use crate::hdr::{Kind, Req};
+use crate::lockstep::{Lockstep, Mismatch, Stats};
+use crate::memsrv::MemConfig;
+use crate::sim::Knobs;
+use iommu_driver::mem::HostMemory;
+use iommu_driver::model::Request;
+use iommu_driver::os::{BringUp, DeviceAssignment, InvRequest, Iommu, OsConfig, PageSize, Perms};
+use iommu_driver::{DomainId, Hpa, Iova, Rid};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::PathBuf;
+
+/// Options of one random run.
+#[derive(Debug, Clone)]
+pub struct RunOpts {
+    pub config: DutConfig,
+    /// Upstream requests to send.
+    pub requests: u64,
+    /// Write an FST waveform of the whole run here.
+    pub wave: Option<PathBuf>,
+}
+
+/// Result of one seed.
+#[derive(Debug, Clone)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub config: DutConfig,
+    pub stats: Stats,
+    pub cycles: u64,
+    /// Scoreboard mismatches (the run stops at the first).
+    pub failures: Vec<Mismatch>,
+    /// A harness/OS-driver error that stopped the run (also a failure).
+    pub error: Option<String>,
+    /// The memory-server and back-pressure settings the seed chose.
+    pub setup: String,
+}
+
+impl SeedResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty() && self.error.is_none()
+    }
+
+    /// The command that reruns this seed alone.
+    pub fn rerun_command(&self, requests: u64) -> String {
+        format!(
+            "cargo run --release -p iommu-cosim -- regress --seeds {}..{} --config {} --requests {} --wave seed{}.fst",
+            self.seed,
+            self.seed + 1,
+            self.config,
+            requests,
+            self.seed
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Dev {
+    rid: Rid,
+    did: Option<DomainId>,
+}
+
+/// Run one seed.
+pub fn run_seed(seed: u64, opts: &RunOpts) -> SeedResult {
+    let mut res = SeedResult {
+        seed,
+        config: opts.config,
+        stats: Stats::default(),
+        cycles: 0,
+        failures: Vec::new(),
+        error: None,
+        setup: String::new(),
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let lo = rng.gen_range(1..=40u32);
+    let memcfg = MemConfig {
+        latency_min: lo,
+        latency_max: if rng.gen_bool(0.5) {
+            lo
+        } else {
+            lo + rng.gen_range(0..=200)
+        },
+        max_outstanding: rng.gen_range(1..=32),
+        out_of_order: rng.gen_bool(0.5),
+        ready_prob: if rng.gen_bool(0.5) {
+            1.0
+        } else {
+            rng.gen_range(0.2..1.0)
+        },
+    };
+    let knobs = if rng.gen_bool(0.2) {
+        Knobs::full_speed()
+    } else {
+        Knobs::random(&mut rng)
+    };
+    res.setup = format!("{memcfg:?} {knobs:?}");
+    let ls = match Lockstep::new(opts.config, HostMemory::new(), memcfg, knobs, seed) {
+        Ok(l) => l,
+        Err(e) => {
+            res.error = Some(format!("bring-up: {e}"));
+            return res;
+        }
+    };
+    let mut os = match Iommu::new(ls, OsConfig::default()) {
+        Ok(o) => o,
+        Err(e) => {
+            res.error = Some(format!("OS driver attach: {e}"));
+            return res;
+        }
+    };
+    if let Some(w) = &opts.wave {
+        if let Err(e) = os.platform_mut().sim.dut.trace_open(w) {
+            res.error = Some(e);
+            return res;
+        }
+    }
+    let r = drive(&mut os, &mut rng, opts.requests);
+    let ls = os.platform_mut();
+    if let Err(e) = r {
+        if !ls.failed() {
+            res.error = Some(e);
+        }
+    }
+    if !ls.failed() && res.error.is_none() {
+        ls.finish();
+    }
+    ls.sim.dut.trace_close();
+    res.stats = ls.stats.clone();
+    res.cycles = ls.sim.cycle();
+    res.failures = ls.failures.clone();
+    res
+}
+
+/// Build a random table set, then send `requests` random requests with mid-run changes.
+fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Result<(), String> {
+    let e = |x: iommu_driver::os::OsError| x.to_string();
+    let levels: Vec<u8> = [3u8, 4, 5]
+        .into_iter()
+        .filter(|l| os.caps().supports_levels(*l))
+        .collect();
+    if levels.is_empty() {
+        return Err("DUT supports no SL table depth".into());
+    }
+    if rng.gen_bool(0.7) {
+        os.setup_fault_event(0xFEE0_1000, 0x40 + rng.gen_range(0..16), rng.gen_bool(0.3))
+            .map_err(e)?;
+    }
+    // Domains.
+    let ndom = rng.gen_range(1..=4);
+    let mut dids = Vec::new();
+    for k in 0..ndom {
+        let did = DomainId(1 + k as u16 * rng.gen_range(1..50));
+        if dids.contains(&did) {
+            continue;
+        }
+        let l = *levels.choose(rng).expect("non-empty");
+        os.create_domain(did, l).map_err(e)?;
+        dids.push(did);
+    }
+    // Devices: a few buses, some functions translated, pass-through, FPD, or unassigned.
+    let mut devs = Vec::new();
+    for _ in 0..rng.gen_range(3..=10) {
+        let rid = Rid::from_bdf(
+            rng.gen_range(0..4),
+            rng.gen_range(0..32),
+            rng.gen_range(0..8),
+        );
+        if devs.iter().any(|d: &Dev| d.rid == rid) {
+            continue;
+        }
+        let did = *dids.choose(rng).expect("non-empty");
+        let p: f64 = rng.gen();
+        let dev = if p < 0.7 {
+            os.assign_device(rid, did).map_err(e)?;
+            Dev {
+                rid,
+                did: Some(did),
+            }
+        } else if p < 0.8 {
+            os.assign_device_with(rid, DeviceAssignment::pass_through(did))
+                .map_err(e)?;
+            Dev { rid, did: None }
+        } else if p < 0.92 {
+            os.assign_device_with(rid, DeviceAssignment::translated(did).with_fpd(true))
+                .map_err(e)?;
+            Dev {
+                rid,
+                did: Some(did),
+            }
+        } else {
+            Dev { rid, did: None }
+        };
+        devs.push(dev);
+    }
+    // Mappings.
+    let mut maps: Vec<(DomainId, u64, u64, PageSize)> = Vec::new();
+    for &did in &dids {
+        for _ in 0..rng.gen_range(4..40) {
+            let size = match rng.gen_range(0..100) {
+                0..=69 => PageSize::Size4K,
+                70..=94 => PageSize::Size2M,
+                _ => PageSize::Size1G,
+            };
+            let sz = size.bytes();
+            let iova = rng.gen_range(0..(16u64 << 30) / sz) * sz;
+            let hpa = if rng.gen_bool(0.02) {
+                0xFEE0_0000 & !(sz - 1)
+            } else {
+                rng.gen_range(0..(1u64 << 39) / sz) * sz
+            };
+            let perms = match rng.gen_range(0..20) {
+                0 => Perms::RO,
+                1 => Perms::WO,
+                2 => Perms::NONE,
+                _ => Perms::RW,
+            };
+            if os.map(did, Iova(iova), Hpa(hpa), size, perms).is_ok() && perms != Perms::NONE {
+                maps.push((did, iova, hpa, size));
+            }
+        }
+    }
+    let te = !rng.gen_bool(0.08);
+    os.bring_up(BringUp {
+        qi: false,
+        ir: None,
+        te,
+    })
+    .map_err(e)?;
+
+    let window = rng.gen_range(1..=24usize);
+    let mut sent = 0u64;
+    let mut tag8 = 0u8;
+    while sent < requests {
+        if os.platform_mut().failed() {
+            return Ok(());
+        }
+        // Mid-run changes, now and then.
+        if rng.gen_bool(0.004) {
+            mutate(os, rng, &dids, &devs, &mut maps)?;
+            continue;
+        }
+        let ls = os.platform_mut();
+        if ls.in_flight() < window && ls.queued() < 2 {
+            let req = random_request(rng, &devs, &maps, &mut tag8);
+            ls.submit(req);
+            sent += 1;
+        } else {
+            ls.tick();
+        }
+    }
+    Ok(())
+}
+
+/// One mid-run table change.
+fn mutate(
+    os: &mut Iommu<Lockstep>,
+    rng: &mut ChaCha8Rng,
+    dids: &[DomainId],
+    devs: &[Dev],
+    maps: &mut Vec<(DomainId, u64, u64, PageSize)>,
+) -> Result<(), String> {
+    let e = |x: iommu_driver::os::OsError| x.to_string();
+    match rng.gen_range(0..10) {
+        // Unmap + page-selective invalidation (what Linux does), sometimes a wider one.
+        0..=3 if !maps.is_empty() => {
+            let i = rng.gen_range(0..maps.len());
+            let (did, iova, _hpa, size) = maps.swap_remove(i);
+            let u = os.unmap(did, Iova(iova), size).map_err(e)?;
+            let inv = match rng.gen_range(0..4) {
+                0 => InvRequest::IotlbDomain(did),
+                1 => InvRequest::IotlbGlobal,
+                _ => InvRequest::IotlbPage {
+                    did,
+                    addr: u.addr,
+                    am: u.am,
+                    ih: u.ih,
+                },
+            };
+            os.invalidate(&[inv]).map_err(e)?;
+        }
+        // Remap something new (no invalidation needed for a not-present -> present change).
+        4 | 5 => {
+            if let Some(&did) = dids.choose(rng) {
+                let iova = rng.gen_range(0..(16u64 << 30) >> 12) << 12;
+                let hpa = rng.gen_range(0..(1u64 << 39) >> 12) << 12;
+                if os
+                    .map(did, Iova(iova), Hpa(hpa), PageSize::Size4K, Perms::RW)
+                    .is_ok()
+                {
+                    maps.push((did, iova, hpa, PageSize::Size4K));
+                }
+            }
+        }
+        // Corrupt a leaf with a reserved bit (Ch) and do not invalidate: a stale window.
+        6 if !maps.is_empty() => {
+            let (did, iova, hpa, size) = maps[rng.gen_range(0..maps.len())];
+            let lvl = match size {
+                PageSize::Size4K => 1,
+                PageSize::Size2M => 2,
+                PageSize::Size1G => 3,
+            };
+            let ps = if lvl > 1 { 1 << 7 } else { 0 };
+            let bad = hpa | ps | 3 | (1u64 << rng.gen_range(52..62));
+            os.write_pte_raw(did, Iova(iova), lvl, bad).map_err(e)?;
+        }
+        // Inject a read error on a context table or a leaf table, then clear it later.
+        7 => {
+            let mem = os.mem();
+            if !mem.injected_errors().is_empty() {
+                mem.clear_errors();
+            } else if let Some(d) = devs.choose(rng) {
+                if let Some(a) = os.context_entry_addr(d.rid) {
+                    os.mem().inject_error(a, 16);
+                }
+            }
+        }
+        // Fault handling: read and clear the records (compared with the model on the way).
+        8 => {
+            os.handle_faults().map_err(e)?;
+        }
+        // Context-cache flush + IOTLB flush: all stale windows close.
+        _ => {
+            os.invalidate(&[InvRequest::ContextGlobal, InvRequest::IotlbGlobal])
+                .map_err(e)?;
+        }
+    }
+    Ok(())
+}
+
+/// One random upstream request.
+fn random_request(
+    rng: &mut ChaCha8Rng,
+    devs: &[Dev],
+    maps: &[(DomainId, u64, u64, PageSize)],
+    tag8: &mut u8,
+) -> Request {
+    *tag8 = tag8.wrapping_add(1);
+    let dev = devs.choose(rng).copied().unwrap_or(Dev {
+        rid: Rid(0x0100),
+        did: None,
+    });
+    let rid = if rng.gen_bool(0.03) {
+        Rid(rng.gen())
+    } else {
+        dev.rid
+    };
+    let kind = match rng.gen_range(0..100) {
+        0..=49 => Kind::Read,
+        50..=95 => Kind::Write,
+        _ => Kind::FetchAdd,
+    };
+    let own: Vec<&(DomainId, u64, u64, PageSize)> =
+        maps.iter().filter(|m| Some(m.0) == dev.did).collect();
+    let p: u32 = rng.gen_range(0..100);
+    let (addr, window) = if p < 80 && !own.is_empty() {
+        let m = own[rng.gen_range(0..own.len())];
+        (m.1 + (rng.gen_range(0..m.3.bytes()) & !3), false)
+    } else if p < 88 && !maps.is_empty() {
+        // Someone else's mapping (another domain): usually a fault.
+        let m = maps[rng.gen_range(0..maps.len())];
+        (m.1 + (rng.gen_range(0..m.3.bytes()) & !3), false)
+    } else if p < 93 {
+        (0xFEE0_0000 + (rng.gen_range(0..0x10_0000u64) & !3), true)
+    } else if p < 97 {
+        (rng.gen::<u64>() & !3, false)
+    } else {
+        (rng.gen_range(0..(16u64 << 30)) & !3, false)
+    };
+    let room = 0x1000 - (addr & 0xFFF);
+    let mut len = match kind {
+        Kind::FetchAdd => {
+            if rng.gen_bool(0.5) {
+                4
+            } else {
+                8
+            }
+        }
+        _ => (rng.gen_range(1..=64u64) * 4).min(room),
+    };
+    if window && kind == Kind::Write && rng.gen_bool(0.8) {
+        len = 4;
+    }
+    let mut r = match kind {
+        Kind::Read => Req::read(rid.0, *tag8, addr, len as u32),
+        Kind::Write => Req::write(rid.0, *tag8, addr, len as u32),
+        Kind::FetchAdd => {
+            let mut r = Req::write(rid.0, *tag8, addr & !7, len as u32);
+            r.kind = Kind::FetchAdd;
+            r
+        }
+    };
+    if rng.gen_bool(0.1) {
+        r.attr |= 2; // RO
+    }
+    if rng.gen_bool(0.05) {
+        r.attr |= 4; // IDO
+    }
+    if rng.gen_bool(0.03) {
+        r.at = rng.gen_range(1..=3);
+    }
+    if rng.gen_bool(0.02) {
+        // Crosses a 4 KiB boundary: malformed.
+        r.addr = (addr & !0xFFF) | 0xFF0;
+        r.len_dw = 8;
+        r.last_be = 0xF;
+    }
+    if rng.gen_bool(0.03) {
+        r.force_4dw = true;
+    }
+    r.tc = rng.gen_range(0..8) * rng.gen_range(0..2);
+    let data0 = rng.gen();
+    Request {
+        hdr: r.encode(),
+        data0,
+    }
+}
