@@ -5,6 +5,7 @@
 pub mod dut;
 pub mod hdr;
 pub mod lockstep;
+pub mod measure;
 pub mod memsrv;
 pub mod regress;
 pub mod scenario;
