@@ -20,7 +20,11 @@ fn run_script(rel: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     print!("{stdout}");
     eprint!("{stderr}");
-    assert!(out.status.success(), "{rel} failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "{rel} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
 }
 
 #[test]

@@ -79,7 +79,13 @@ impl fmt::Debug for DomainId {
 }
 impl fmt::Debug for Rid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Rid({:02x}:{:02x}.{})", self.bus(), self.dev(), self.func())
+        write!(
+            f,
+            "Rid({:02x}:{:02x}.{})",
+            self.bus(),
+            self.dev(),
+            self.func()
+        )
     }
 }
 impl fmt::Display for Rid {

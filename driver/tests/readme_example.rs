@@ -11,16 +11,29 @@ fn readme_example_translates_a_dma_read() -> Result<(), Box<dyn std::error::Erro
     let dev = Rid::from_bdf(3, 0, 0);
     iommu.create_domain(DomainId(1), 4)?;
     iommu.assign_device(dev, DomainId(1))?;
-    iommu.map(DomainId(1), Iova(0x10_0000), Hpa(0x8000_0000), PageSize::Size4K, Perms::RW)?;
+    iommu.map(
+        DomainId(1),
+        Iova(0x10_0000),
+        Hpa(0x8000_0000),
+        PageSize::Size4K,
+        Perms::RW,
+    )?;
     iommu.bring_up(BringUp::default())?;
 
     let rd = tlp::mem_read(dev, 0, 0x10_0040, 64)?;
     let out = iommu.platform_mut().process(&Request::from_header(&rd, 0));
-    assert_eq!(out, Outcome::Forward { addr: Hpa(0x8000_0040) });
+    assert_eq!(
+        out,
+        Outcome::Forward {
+            addr: Hpa(0x8000_0040)
+        }
+    );
 
     // An address the domain does not map is blocked: UR completion, fault 6h (read not permitted).
     let stray = tlp::mem_read(dev, 1, 0x20_0000, 64)?;
-    let out = iommu.platform_mut().process(&Request::from_header(&stray, 0));
+    let out = iommu
+        .platform_mut()
+        .process(&Request::from_header(&stray, 0));
     assert!(
         matches!(out, Outcome::Complete { fault: Some(f), .. } if f.code() == 0x6),
         "{out:?}"
