@@ -248,9 +248,10 @@ fn map_rejects_misaligned_overlapping_and_unsupported() {
 
 #[test]
 fn large_pages_need_sllps() {
-    let cfg = ModelConfig {
-        sllps: 0b01,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.cap.sllps = 0b01;
+        c
     };
     let mut os = os_with(cfg);
     os.create_domain(DOM, 4).unwrap();
@@ -568,12 +569,13 @@ fn sriov_pf_and_vfs_in_separate_domains_are_isolated() {
 #[test]
 fn first_rtl_milestone_caps_without_qi_and_ir() {
     // The first RTL milestone advertises ECAP.QI=0, IR=0, EIM=0 and CAP.PI=0.
-    let cfg = ModelConfig {
-        qi: false,
-        ir: false,
-        eim: false,
-        pi: false,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.ecap.qi = false;
+        c.ecap.ir = false;
+        c.ecap.eim = false;
+        c.cap.pi = false;
+        c
     };
     let mut os = os_with(cfg);
     assert!(!os.caps().qi && !os.caps().ir && !os.caps().pi);

@@ -321,15 +321,15 @@ impl Model {
     fn ctx_check(&self, ce: &ContextEntry, at: u8) -> Result<(), (FaultReason, bool)> {
         let tt_ok = match ce.tt {
             TranslationType::Untranslated => true,
-            TranslationType::DevTlb => self.cfg.dt,
-            TranslationType::PassThrough => self.cfg.pt,
+            TranslationType::DevTlb => self.cfg.ecap.dt,
+            TranslationType::PassThrough => self.cfg.ecap.pt,
             TranslationType::Reserved => false,
         };
         if !tt_ok {
             return Err((FaultReason::InvalidContextEntry, true));
         }
         // AW 1xx is reserved whatever SAGAW says (levels stay <= 5).
-        let aw_ok = ce.aw <= 3 && (self.cfg.sagaw >> ce.aw) & 1 == 1;
+        let aw_ok = ce.aw <= 3 && (self.cfg.cap.sagaw >> ce.aw) & 1 == 1;
         if at != 0 && ce.tt != TranslationType::DevTlb {
             // The entry is valid (if its AW is); the request type is what is blocked.
             return Err((FaultReason::TranslationRequestBlocked, !aw_ok));
@@ -434,7 +434,7 @@ impl Model {
         if ce.tt == TranslationType::PassThrough {
             return base(Path::new(Outcome::Forward { addr: Hpa(r.addr) }), true);
         }
-        let width = (self.cfg.mgaw as u32 + 1).min(ce.agaw_bits() as u32);
+        let width = (self.cfg.cap.mgaw as u32 + 1).min(ce.agaw_bits() as u32);
         if width < 64 && r.addr >> width != 0 {
             let p = fault_path(r, FaultReason::AddressBeyondAgaw, false, ce.fpd);
             return base(p, true);

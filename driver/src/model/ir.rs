@@ -325,7 +325,7 @@ impl Model {
             fetched: false,
         };
         // 2. Interrupt remapping disabled (or not supported: IRES then never sets).
-        if !self.cfg.ir || self.gsts & gsts::IRES == 0 {
+        if !self.cfg.ecap.ir || self.gsts & gsts::IRES == 0 {
             return Front::Done(unchanged);
         }
         // 3. Compatibility format.
@@ -369,7 +369,7 @@ impl Model {
             return IrResult::fault(IrteNotPresent, index, fpd, true);
         }
         let eime = self.ir.latched.eime;
-        if Irte::reserved_bits(raw, eime, self.cfg.pi) != 0 {
+        if Irte::reserved_bits(raw, eime, self.cfg.cap.pi) != 0 {
             return IrResult::fault(IrteReserved, index, fpd, true);
         }
         let irte = Irte::decode(raw);
@@ -438,7 +438,7 @@ impl Model {
         if !(IRTA_REG..IRTA_REG + 8).contains(&offset) {
             return None;
         }
-        Some(if self.cfg.ir { self.ir.irta } else { 0 })
+        Some(if self.cfg.ecap.ir { self.ir.irta } else { 0 })
     }
 
     /// Write IRTA_REG (a qword at 0xB8 or a dword at 0xB8 / 0xBC). Returns true if the offset is
@@ -448,7 +448,7 @@ impl Model {
         if !(IRTA_REG..IRTA_REG + 8).contains(&offset) {
             return false;
         }
-        if !self.cfg.ir {
+        if !self.cfg.ecap.ir {
             return true;
         }
         let (mask, v) = match (offset - IRTA_REG, size) {
@@ -458,7 +458,7 @@ impl Model {
             _ => return true, // misaligned / bad size: the core rejects these first
         };
         let mut writable = !Irta::reserved_mask(self.cfg.haw);
-        if !self.cfg.eim {
+        if !self.cfg.ecap.eim {
             writable &= !IRTA_EIME;
         }
         self.ir.irta = ((self.ir.irta & !mask) | (v & mask)) & writable;

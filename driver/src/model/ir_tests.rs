@@ -131,9 +131,10 @@ fn irta_register_masks_reserved_bits_and_latches_on_sirtp() {
 
 #[test]
 fn irta_eime_not_writable_without_ecap_eim_and_irta_reads_0_without_ir() {
-    let cfg = ModelConfig {
-        eim: false,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.ecap.eim = false;
+        c
     };
     let mut m = Model::new(cfg);
     let mut mem = HostMemory::new();
@@ -141,9 +142,10 @@ fn irta_eime_not_writable_without_ecap_eim_and_irta_reads_0_without_ir() {
         .unwrap();
     assert_eq!(m.reg_read(&mut mem, IRTA, 8).unwrap(), 0x5003);
 
-    let cfg = ModelConfig {
-        ir: false,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.ecap.ir = false;
+        c
     };
     let mut m = Model::new(cfg);
     m.reg_write(&mut mem, IRTA, 8, 0x5003).unwrap();
@@ -402,9 +404,10 @@ fn reserved_irte_bits_24h_and_fpd() {
 
 #[test]
 fn posted_irte_without_cap_pi_is_24h() {
-    let cfg = ModelConfig {
-        pi: false,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.cap.pi = false;
+        c
     };
     let (mut m, mut mem) = unit(cfg, IRT | 1 << 11 | 7, 0);
     // Posted IRTE: P, IM (bit 15), V=0x45, PDA 0x2345_6780 (qw0[63:38] = PDA[31:6]).

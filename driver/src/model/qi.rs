@@ -140,7 +140,7 @@ impl Model {
         if !(QI_FIRST..=QI_LAST).contains(&offset) {
             return None;
         }
-        if !self.cfg.qi {
+        if !self.cfg.ecap.qi {
             return Some(0);
         }
         let lo = u64::from(self.qi_dword(offset & !3));
@@ -202,7 +202,7 @@ impl Model {
         if !(QI_FIRST..=QI_LAST).contains(&offset) {
             return false;
         }
-        if !self.cfg.qi {
+        if !self.cfg.ecap.qi {
             return true;
         }
         let off = offset & !3;
@@ -266,7 +266,7 @@ impl Model {
         if iq_tail_misaligned(tail, q.dw) {
             return Err(QueueError(IQEI_TAIL_MISALIGNED));
         }
-        let wide_ok = self.cfg.smts || self.cfg.adms;
+        let wide_ok = self.cfg.ecap.smts || self.cfg.ecap.adms;
         if q.dw && !wide_ok {
             return Err(QueueError(IQEI_INVALID_WIDTH));
         }

@@ -144,9 +144,10 @@ fn event_registers_keep_only_their_defined_bits() {
 
 #[test]
 fn without_ecap_qi_registers_read_0_and_ignore_writes() {
-    let cfg = ModelConfig {
-        qi: false,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.ecap.qi = false;
+        c
     };
     let mut m = Model::new(cfg);
     let mut mem = HostMemory::new();
@@ -381,9 +382,10 @@ fn invalid_descriptors_stop_the_queue_with_their_iqei() {
 
 #[test]
 fn psi_without_cap_psi_is_iqe_4() {
-    let cfg = ModelConfig {
-        psi: false,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.cap.psi = false;
+        c
     };
     let mut q = Q::new(cfg, 0);
     // Page-selective IOTLB: G=11, DID 1, ADDR 0x5000, AM 0.
@@ -391,9 +393,10 @@ fn psi_without_cap_psi_is_iqe_4() {
     assert_eq!(q.iqei(), 4);
     // Domain-selective is fine.
     let mut q = Q::new(
-        ModelConfig {
-            psi: false,
-            ..ModelConfig::default()
+        {
+            let mut c = ModelConfig::default();
+            c.cap.psi = false;
+            c
         },
         0,
     );
@@ -404,9 +407,10 @@ fn psi_without_cap_psi_is_iqe_4() {
 
 #[test]
 fn iec_descriptor_without_ecap_ir_is_an_invalid_type() {
-    let cfg = ModelConfig {
-        ir: false,
-        ..ModelConfig::default()
+    let cfg = {
+        let mut c = ModelConfig::default();
+        c.ecap.ir = false;
+        c
     };
     let mut q = Q::new(cfg, 0);
     q.submit(&[(0x04, 0)]);

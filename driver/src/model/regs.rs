@@ -78,13 +78,13 @@ impl Model {
         Self::check_access(offset, size)?;
         let slot = offset & !7;
         let qword = if (0x080..IRTA_REG).contains(&slot) {
-            if !self.cfg.qi {
+            if !self.cfg.ecap.qi {
                 return Ok(0);
             }
             // Delegated unsplit: the hook answers the exact access.
             return Ok(self.qi_reg_read(offset, size).unwrap_or(0));
         } else if slot == IRTA_REG {
-            if self.cfg.ir {
+            if self.cfg.ecap.ir {
                 self.ir_reg_read(IRTA_REG).unwrap_or(0)
             } else {
                 0
@@ -159,13 +159,13 @@ impl Model {
         Self::check_access(offset, size)?;
         let slot = offset & !7;
         if (0x080..IRTA_REG).contains(&slot) {
-            if self.cfg.qi {
+            if self.cfg.ecap.qi {
                 self.qi_reg_write(mem, offset, size, value);
             }
             return Ok(());
         }
         if slot == IRTA_REG {
-            if self.cfg.ir {
+            if self.cfg.ecap.ir {
                 self.ir_reg_write(offset, size, value);
             }
             return Ok(());
@@ -220,10 +220,10 @@ impl Model {
             }
             _ if o & !4 == iva + 8 => {
                 let mut writable = (0xFFFFu64 << 32) | (0x3 << 60);
-                if self.cfg.dwd {
+                if self.cfg.cap.dwd {
                     writable |= 1 << 48;
                 }
-                if self.cfg.drd {
+                if self.cfg.cap.drd {
                     writable |= 1 << 49;
                 }
                 let nv = Self::merge(self.iotlb, offset, v);
@@ -252,15 +252,15 @@ impl Model {
             self.rta_latched = self.rtaddr;
             self.gsts |= gsts::RTPS;
         }
-        if self.cfg.ir && v & gsts::IRTPS != 0 {
+        if self.cfg.ecap.ir && v & gsts::IRTPS != 0 {
             self.ir_latch_irta();
             self.gsts |= gsts::IRTPS;
         }
         self.gsts = (self.gsts & !gsts::TES) | (v & gsts::TES);
-        if self.cfg.ir {
+        if self.cfg.ecap.ir {
             self.gsts = (self.gsts & !(gsts::IRES | gsts::CFIS)) | (v & (gsts::IRES | gsts::CFIS));
         }
-        if self.cfg.qi && (v ^ self.gsts) & gsts::QIES != 0 {
+        if self.cfg.ecap.qi && (v ^ self.gsts) & gsts::QIES != 0 {
             let enable = v & gsts::QIES != 0;
             self.gsts ^= gsts::QIES;
             self.qi_on_enable(mem, enable);
@@ -292,8 +292,8 @@ impl Model {
             0
         } else {
             match iirg {
-                3 if !self.cfg.psi => 2,
-                3 if am > self.cfg.mamv => 0,
+                3 if !self.cfg.cap.psi => 2,
+                3 if am > self.cfg.cap.mamv => 0,
                 g => g,
             }
         };
