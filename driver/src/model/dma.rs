@@ -28,7 +28,7 @@ use crate::tlp::{self, CplStatus};
 use crate::types::{Hpa, Iova, Rid};
 use crate::vtd::context::{ContextEntry, TranslationType};
 use crate::vtd::fault::FaultReason;
-use crate::vtd::regs::{Cap, Ecap, RtAddr};
+use crate::vtd::regs::RtAddr;
 use crate::vtd::root::RootEntry;
 use crate::vtd::slpte::{self, SlPte};
 
@@ -45,13 +45,12 @@ pub(crate) struct Masks {
 
 impl Masks {
     pub(crate) fn new(cfg: &ModelConfig) -> Masks {
-        let cap = Cap::decode(cfg.cap());
-        let ecap = Ecap::decode(cfg.ecap());
+        let (cap, ecap) = (&cfg.cap, &cfg.ecap);
         let mut sl = [[0u64; 2]; 6];
         for (level, m) in sl.iter_mut().enumerate().skip(1) {
             let level = level as u8;
-            m[0] = slpte::reserved_mask(level, false, cfg.haw, &cap, &ecap);
-            m[1] = slpte::reserved_mask(level, level == 2 || level == 3, cfg.haw, &cap, &ecap);
+            m[0] = slpte::reserved_mask(level, false, cfg.haw, cap, ecap);
+            m[1] = slpte::reserved_mask(level, level == 2 || level == 3, cfg.haw, cap, ecap);
         }
         Masks {
             sl,

@@ -45,9 +45,8 @@ use crate::mem::HostMemory;
 use crate::types::Hpa;
 use crate::vtd::inv::{InvDescError, InvDescriptor};
 use crate::vtd::regs::{
-    iq_tail_misaligned, Cap, Ecap, IqErcd, Iqa, EVENT_ADDR_MASK, EVENT_DATA_MASK, ICS_IWC,
-    IECTL_IM, IECTL_IP, IQEI_FETCH_ERROR, IQEI_INVALID_TAIL, IQEI_INVALID_WIDTH,
-    IQEI_TAIL_MISALIGNED, IQ_OFFSET_MASK,
+    iq_tail_misaligned, IqErcd, Iqa, EVENT_ADDR_MASK, EVENT_DATA_MASK, ICS_IWC, IECTL_IM, IECTL_IP,
+    IQEI_FETCH_ERROR, IQEI_INVALID_TAIL, IQEI_INVALID_WIDTH, IQEI_TAIL_MISALIGNED, IQ_OFFSET_MASK,
 };
 
 /// First offset of the QI register block handled here.
@@ -270,8 +269,7 @@ impl Model {
         if q.dw && !wide_ok {
             return Err(QueueError(IQEI_INVALID_WIDTH));
         }
-        let cap = Cap::decode(self.cfg.cap());
-        let ecap = Ecap::decode(self.cfg.ecap());
+        let (cap, ecap) = (self.cfg.cap, self.cfg.ecap);
         let step = q.desc_bytes();
         while self.qi.iqh != tail {
             let at = Hpa(q.iqa.0.wrapping_add(self.qi.iqh));
