@@ -5,6 +5,12 @@
 // Spec: vtd-pcie.md A7/A8 (SL walk), A11/A14 (IOTLB invalidation, IH hint: IH=1 keeps non-leaf
 // entries); model_shared.md "Caching" (IH=0 removes the domain's non-leaf entries covering the
 // range; domain/global IOTLB flushes remove all of the domain/all).
+// One iommu_assoc_cache, key {DID[15:0], LVL one-hot[7:0] (bit v = level v), ADDR[56:21]}, data
+// {PTR, R, W}; an entry cares about the DID, its level bits and address bits 56:12+9L (bits 20:12
+// are never compared, so they are not stored). A lookup cares about the level bits >= lk_top_i
+// (an entry matches only if its level is below lk_top_i); the one-hot level is the priority class
+// (lowest level = deepest first, then lowest index) and comes back from the key as the top of
+// lk_data_o (KEY_DATA_*), encoded into lk_level_o.
 // Latency: lookup combinational; fill/invalidation at the next clock edge (invalidation wins).
 // Throughput: one lookup, one fill, one invalidation per cycle.
 `default_nettype none
@@ -17,17 +23,21 @@ module iommu_psc #(
   input  wire             rst_ni,
   /* lookup */
   input  wire [15:0]      lk_did_i,
+  /* verilator lint_off UNUSEDSIGNAL */   // bits 20:12 are never compared
   input  wire [56:12]     lk_addr_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   input  wire [2:0]       lk_top_i,    // level of the context's top table: only levels below it match
-  output reg              lk_hit_o,
-  output reg  [2:0]       lk_level_o,  // level of the table lk_ptr_o points to
-  output reg  [PTR_W-1:0] lk_ptr_o,
-  output reg              lk_r_o,
-  output reg              lk_w_o,
+  output wire             lk_hit_o,
+  output wire [2:0]       lk_level_o,  // level of the table lk_ptr_o points to
+  output wire [PTR_W-1:0] lk_ptr_o,
+  output wire             lk_r_o,
+  output wire             lk_w_o,
   /* fill */
   input  wire             fill_i,
   input  wire [15:0]      fill_did_i,
+  /* verilator lint_off UNUSEDSIGNAL */   // bits 20:12 are never compared
   input  wire [56:12]     fill_addr_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   input  wire [2:0]       fill_level_i,
   input  wire [PTR_W-1:0] fill_ptr_i,
   input  wire             fill_r_i,
@@ -36,7 +46,9 @@ module iommu_psc #(
   input  wire             inv_i,
   input  wire [1:0]       inv_g_i,     // 01 global, 10 domain, 11 page-selective
   input  wire [15:0]      inv_did_i,
+  /* verilator lint_off UNUSEDSIGNAL */   // bits 20:12 are never compared
   input  wire [56:12]     inv_addr_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   input  wire [5:0]       inv_am_i,
   input  wire             inv_ih_i
 );
@@ -46,134 +58,61 @@ module iommu_psc #(
     end
   endgenerate
 
-  localparam integer IDX_W = (ENTRIES <= 1) ? 1 : $clog2(ENTRIES);
-  localparam integer VPN_W = 45;
-  localparam integer DAT_W = PTR_W + 2;
+  // key layout: [59:44] DID, [43:36] level one-hot, [35:0] address bits 56:21
+  localparam integer KEY_W  = 60;
+  localparam integer DAT_W  = 8 + PTR_W + 2;   // {level one-hot (from the key), PTR, R, W}
+  localparam integer LVL_LO = 36;
 
-  reg [ENTRIES-1:0]       v_q, v_d;
-  reg [ENTRIES*16-1:0]    did_q, did_d;
-  reg [ENTRIES*3-1:0]     lvl_q, lvl_d;
-  reg [ENTRIES*VPN_W-1:0] vpn_q, vpn_d;
-  reg [ENTRIES*DAT_W-1:0] dat_q, dat_d;
-  reg [IDX_W-1:0]         vict_q, vict_d;
+  // address care of a level-L entry: bits 56:12+9L (L1: 56:21, L2: 56:30, L3: 56:39, any other
+  // level: 56:48); only bits 47:21 depend on the level (CARE_MASK), one care bit per 9-bit group
+  wire fc1 = (fill_level_i == 3'd1);                 // bits 29:21
+  wire fc2 = fc1 || (fill_level_i == 3'd2);          // bits 38:30
+  wire fc3 = fc2 || (fill_level_i == 3'd3);          // bits 47:39
+  wire [35:0] fill_addr_care = {{9{1'b1}}, {9{fc3}}, {9{fc2}}, {9{fc1}}};
 
-  function automatic [5:0] order_of(input [2:0] lvl);
-    begin
-      case (lvl)
-        3'd1:    order_of = 6'd9;
-        3'd2:    order_of = 6'd18;
-        3'd3:    order_of = 6'd27;
-        default: order_of = 6'd36;
-      endcase
-    end
-  endfunction
+  // lookup: levels >= lk_top_i must be 0 in the entry's one-hot level
+  wire [7:0] lk_lvl_care = 8'hFF << lk_top_i;
 
-  integer i;
-  integer fi;
-  reg [VPN_W-1:0] m;
+  // invalidation: global (all), domain (DID), page-selective with IH=0 (DID and address bits
+  // 56:12+AM, which together with the entry's own care gives bits 56:12+max(AM, 9L))
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [44:0] inv_am_care = {45{1'b1}} << inv_am_i;   // over address bits 56:12; 20:12 unused
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg         inv_on;
+  reg [KEY_W-1:0] inv_care;
   always @* begin
-    lk_hit_o   = 1'b0;
-    lk_level_o = 3'd0;
-    lk_ptr_o   = {PTR_W{1'b0}};
-    lk_r_o     = 1'b0;
-    lk_w_o     = 1'b0;
-    m          = {VPN_W{1'b1}};
-    for (i = 0; i < ENTRIES; i = i + 1) begin
-      case (lvl_q[i*3 +: 3])
-        3'd1:    m = {{(VPN_W-9){1'b1}}, 9'd0};
-        3'd2:    m = {{(VPN_W-18){1'b1}}, 18'd0};
-        3'd3:    m = {{(VPN_W-27){1'b1}}, 27'd0};
-        default: m = {{(VPN_W-36){1'b1}}, 36'd0};
-      endcase
-      if (v_q[i] && did_q[i*16 +: 16] == lk_did_i && lvl_q[i*3 +: 3] < lk_top_i &&
-          ((vpn_q[i*VPN_W +: VPN_W] ^ lk_addr_i) & m) == {VPN_W{1'b0}} &&
-          (!lk_hit_o || lvl_q[i*3 +: 3] < lk_level_o)) begin
-        lk_hit_o   = 1'b1;
-        lk_level_o = lvl_q[i*3 +: 3];
-        {lk_ptr_o, lk_r_o, lk_w_o} = dat_q[i*DAT_W +: DAT_W];
-      end
-    end
+    case (inv_g_i)
+      2'b01:   begin inv_on = 1'b1;      inv_care = {KEY_W{1'b0}}; end
+      2'b10:   begin inv_on = 1'b1;      inv_care = {16'hFFFF, 8'h00, 36'd0}; end
+      2'b11:   begin inv_on = !inv_ih_i; inv_care = {16'hFFFF, 8'h00, inv_am_care[44:9]}; end
+      default: begin inv_on = 1'b0;      inv_care = {KEY_W{1'b0}}; end
+    endcase
   end
 
-  reg [VPN_W-1:0] im;
-  wire [VPN_W-1:0] im1 = {VPN_W{1'b1}} << ((inv_am_i > 6'd9)  ? inv_am_i : 6'd9);
-  wire [VPN_W-1:0] im2 = {VPN_W{1'b1}} << ((inv_am_i > 6'd18) ? inv_am_i : 6'd18);
-  wire [VPN_W-1:0] im3 = {VPN_W{1'b1}} << ((inv_am_i > 6'd27) ? inv_am_i : 6'd27);
-  wire [VPN_W-1:0] im4 = {VPN_W{1'b1}} << ((inv_am_i > 6'd36) ? inv_am_i : 6'd36);
-  reg [IDX_W-1:0] slot;
-  reg             found;
-  reg [VPN_W-1:0] fm;
-  always @* begin
-    v_d    = v_q;
-    did_d  = did_q;
-    lvl_d  = lvl_q;
-    vpn_d  = vpn_q;
-    dat_d  = dat_q;
-    vict_d = vict_q;
-    im     = {VPN_W{1'b1}};
-    slot   = vict_q;
-    found  = 1'b0;
-    fm     = {VPN_W{1'b1}} << order_of(fill_level_i);
-    fi     = 0;
-    if (inv_i) begin
-      for (fi = 0; fi < ENTRIES; fi = fi + 1) begin
-        case (lvl_q[fi*3 +: 3])
-          3'd1:    im = im1;
-          3'd2:    im = im2;
-          3'd3:    im = im3;
-          default: im = im4;
-        endcase
-        case (inv_g_i)
-          2'b01:   v_d[fi] = 1'b0;
-          2'b10:   if (did_q[fi*16 +: 16] == inv_did_i) v_d[fi] = 1'b0;
-          2'b11:   if (!inv_ih_i && did_q[fi*16 +: 16] == inv_did_i &&
-                       ((vpn_q[fi*VPN_W +: VPN_W] ^ inv_addr_i) & im) == {VPN_W{1'b0}}) v_d[fi] = 1'b0;
-          default: ;
-        endcase
-      end
-    end else if (fill_i) begin
-      for (fi = ENTRIES - 1; fi >= 0; fi = fi - 1) begin
-        if (!v_q[fi]) slot = fi[IDX_W-1:0];
-      end
-      for (fi = ENTRIES - 1; fi >= 0; fi = fi - 1) begin
-        if (v_q[fi] && did_q[fi*16 +: 16] == fill_did_i && lvl_q[fi*3 +: 3] == fill_level_i &&
-            ((vpn_q[fi*VPN_W +: VPN_W] ^ fill_addr_i) & fm) == {VPN_W{1'b0}}) begin
-          slot  = fi[IDX_W-1:0];
-          found = 1'b1;
-        end
-      end
-      for (fi = 0; fi < ENTRIES; fi = fi + 1) begin
-        if (slot == fi[IDX_W-1:0]) begin
-          v_d[fi]                  = 1'b1;
-          did_d[fi*16 +: 16]       = fill_did_i;
-          lvl_d[fi*3 +: 3]         = fill_level_i;
-          vpn_d[fi*VPN_W +: VPN_W] = fill_addr_i & fm;
-          dat_d[fi*DAT_W +: DAT_W] = {fill_ptr_i, fill_r_i, fill_w_i};
-        end
-      end
-      if (!found && (&v_q)) begin
-        vict_d = (vict_q == ENTRIES[IDX_W-1:0] - 1'b1) ? {IDX_W{1'b0}} : vict_q + 1'b1;
-      end
-    end
-  end
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [7:0] hit_lvl;   // one-hot -> binary (level 0 encodes as 0)
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign lk_level_o = {|hit_lvl[7:4], |{hit_lvl[7:6], hit_lvl[3:2]},
+                       |{hit_lvl[7], hit_lvl[5], hit_lvl[3], hit_lvl[1]}};
 
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      v_q    <= {ENTRIES{1'b0}};
-      did_q  <= {ENTRIES*16{1'b0}};
-      lvl_q  <= {ENTRIES*3{1'b0}};
-      vpn_q  <= {ENTRIES*VPN_W{1'b0}};
-      dat_q  <= {ENTRIES*DAT_W{1'b0}};
-      vict_q <= {IDX_W{1'b0}};
-    end else begin
-      v_q    <= v_d;
-      did_q  <= did_d;
-      lvl_q  <= lvl_d;
-      vpn_q  <= vpn_d;
-      dat_q  <= dat_d;
-      vict_q <= vict_d;
-    end
-  end
+  iommu_assoc_cache #(
+    .ENTRIES(ENTRIES), .KEY_W(KEY_W), .DATA_W(DAT_W),
+    .CARE_MASK({16'h0000, 8'h00, 9'd0, {27{1'b1}}}),
+    .PRIO_LSB(LVL_LO), .PRIO_W(8),
+    .KEY_DATA_LSB(LVL_LO), .KEY_DATA_W(8)
+  ) u_cache (
+    .clk_i(clk_i), .rst_ni(rst_ni),
+    .lk_key_i({lk_did_i, 8'h00, lk_addr_i[56:21]}),
+    .lk_care_i({16'hFFFF, lk_lvl_care, {36{1'b1}}}),
+    .lk_hit_o(lk_hit_o), .lk_data_o({hit_lvl, lk_ptr_o, lk_r_o, lk_w_o}),
+    // an invalidation command blocks the fill of its cycle even when it drops nothing
+    .fill_i(fill_i && !inv_i),
+    .fill_key_i({fill_did_i, 8'd1 << fill_level_i, fill_addr_i[56:21]}),
+    .fill_care_i({16'hFFFF, 8'hFF, fill_addr_care}),
+    .fill_data_i({8'h00, fill_ptr_i, fill_r_i, fill_w_i}),
+    .inv_i(inv_i && inv_on), .inv_key_i({inv_did_i, 8'h00, inv_addr_i[56:21]}),
+    .inv_care_i(inv_care)
+  );
 endmodule
 
 `default_nettype wire
