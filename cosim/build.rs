@@ -24,6 +24,7 @@ const TINY_PARAMS: &[(&str, &str)] = &[
     ("PSC_ENTRIES", "2"),
     ("WALKERS", "1"),
     ("ROB_DEPTH", "2"),
+    ("IEC_ENTRIES", "2"),
 ];
 
 /// The configurations built: (name used in symbol prefixes, -G overrides).

@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=$(echo rtl/*.v)
-TINY="CC_ENTRIES=2 TLB_SETS=1 TLB_WAYS=2 PSC_ENTRIES=2 WALKERS=1 ROB_DEPTH=2"
+TINY="CC_ENTRIES=2 TLB_SETS=1 TLB_WAYS=2 PSC_ENTRIES=2 WALKERS=1 ROB_DEPTH=2 IEC_ENTRIES=2"
 tmp=$(mktemp -d /tmp/iommu_check.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail=0

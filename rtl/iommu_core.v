@@ -5,8 +5,10 @@
 // (malformed TLPs, interrupt window, caching, ordering); model_shared.md "Request-path decisions".
 //
 // Ingress (cycle 0, accept): malformed -> UR / drop (counted); interrupt window (AT=00, address in
-// 0xFEE0_0000..0xFEEF_FFFF, upper 32 bits 0): MWr -> irq unchanged (IRES=0), except an MWr that is
-// not 1 DW with FirstBE 0xF: dropped with fault 20h; MRd/atomic -> UR (no fault);
+// 0xFEE0_0000..0xFEEF_FFFF, upper 32 bits 0): an MWr that is not 1 DW with FirstBE 0xF: dropped
+// with fault 20h; else with GSTS.IRES=0 -> irq unchanged, with IRES=1 -> the interrupt-remapping
+// unit (iommu_ir, dispatched from S2 like a walk; one interrupt request at a time); MRd/atomic ->
+// UR (no fault);
 // GSTS.TES=0 -> forwarded unchanged; latched TTM != 00 -> fault 30h; else DMA translation.
 // S1 (cycle 1): context-cache lookup by source-id.
 // S2 (cycle 2): IOTLB + PSC lookup by domain id. Resolved here: AT != 00 (Dh), pass-through,
@@ -29,7 +31,10 @@ module iommu_core #(
   parameter integer PSC_ENTRIES  = 8,
   parameter integer WALKERS      = 4,
   parameter integer ROB_DEPTH    = 16,
-  parameter integer NCNT         = 10,
+  parameter integer IEC_ENTRIES  = 8,
+  parameter integer CAP_PI       = 1,
+  parameter integer ECAP_EIM     = 1,
+  parameter integer NCNT         = 12,
   parameter [15:0]  COMPLETER_ID = 16'h0000
 ) (
   input  wire                 clk_i,
@@ -58,13 +63,27 @@ module iommu_core #(
   input  wire                 mem_req_ready_i,
   output wire [ID_W-1:0]      mem_req_id_o,
   output wire [63:0]          mem_req_addr_o,
+  output wire [1:0]           mem_req_op_o,
+  output wire [127:0]         mem_req_wdata_o,
+  output wire [15:0]          mem_req_wstrb_o,
   input  wire                 mem_rsp_valid_i,
   input  wire [ID_W-1:0]      mem_rsp_id_i,
   input  wire [127:0]         mem_rsp_data_i,
   input  wire                 mem_rsp_err_i,
+  /* the queued-invalidation engine's memory requests (arbiter input WALKERS+1) */
+  input  wire                 qm_valid_i,
+  output wire                 qm_gnt_o,
+  input  wire                 qm_op_i,
+  input  wire [63:0]          qm_addr_i,
+  input  wire [127:0]         qm_wdata_i,
+  input  wire [15:0]          qm_wstrb_i,
+  output wire                 qm_rsp_valid_o,
   /* register state */
   input  wire                 te_i,
   input  wire [63:0]          rta_i,
+  input  wire                 ires_i,        // GSTS.IRES
+  input  wire                 cfis_i,        // GSTS.CFIS
+  input  wire [63:0]          irta_i,        // IRTA latched at SIRTP
   input  wire                 cc_inv_i,
   input  wire [1:0]           cc_inv_g_i,
   input  wire [15:0]          cc_inv_did_i,
@@ -76,6 +95,13 @@ module iommu_core #(
   input  wire [63:12]         tlb_inv_addr_i,
   input  wire [5:0]           tlb_inv_am_i,
   input  wire                 tlb_inv_ih_i,
+  input  wire                 iec_inv_i,
+  input  wire                 iec_inv_g_i,
+  input  wire [15:0]          iec_inv_idx_i,
+  input  wire [4:0]           iec_inv_im_i,
+  /* invalidation barrier (drain) */
+  input  wire                 bar_i,
+  output wire                 bar_busy_o,
   /* fault recorder / event */
   output wire                 fr_valid_o,
   input  wire                 fr_ready_i,
@@ -83,6 +109,7 @@ module iommu_core #(
   output wire [15:0]          fr_sid_o,
   output wire [63:12]         fr_fi_o,
   output wire                 fr_t_o,
+  output wire                 fr_t2_o,
   output wire [1:0]           fr_at_o,
   input  wire                 ev_valid_i,
   output wire                 ev_ready_o,
@@ -92,11 +119,11 @@ module iommu_core #(
   output wire [NCNT-1:0]      cnt_inc_o
 );
   generate
-    if (WALKERS < 1 || WALKERS > 32 || (1 << ID_W) < WALKERS) begin : g_bad_walkers
+    if (WALKERS < 1 || WALKERS > 30 || (1 << ID_W) < WALKERS + 2) begin : g_bad_walkers
       iommu_param_check_failed u_walkers_out_of_range ();
     end
-    if (NCNT < 10) begin : g_bad_ncnt
-      iommu_param_check_failed u_core_needs_ten_counters ();
+    if (NCNT < 12) begin : g_bad_ncnt
+      iommu_param_check_failed u_core_needs_twelve_counters ();
     end
   endgenerate
 
@@ -104,6 +131,9 @@ module iommu_core #(
   localparam integer ROB_W = $clog2(ROB_DEPTH);
   localparam integer WK_W  = (WALKERS <= 1) ? 1 : $clog2(WALKERS);
   localparam [1:0]   K_FWD = 2'd0, K_CPL = 2'd1, K_DROP = 2'd2, K_IRQ = 2'd3;
+  localparam integer NREQ  = WALKERS + 2;            // memory requesters: walkers, IR unit, QI
+  localparam [ID_W-1:0] IR_ID = WALKERS[ID_W-1:0];
+  localparam [ID_W-1:0] QI_ID = IR_ID + 1'b1;
 
   wire inv_now = cc_inv_i || tlb_inv_i;
 
@@ -133,7 +163,9 @@ module iommu_core #(
   reg        p_rec;
   reg [7:0]  p_reason;
   reg        p_mal;
+  reg        p_ir;
   always @* begin
+    p_ir     = 1'b0;
     p_pre    = 1'b1;
     p_kind   = K_FWD;
     p_rec    = 1'b0;
@@ -149,6 +181,9 @@ module iommu_core #(
         p_kind   = K_DROP;               // malformed interrupt request: fault 20h (FI = 0)
         p_rec    = 1'b1;
         p_reason = 8'h20;
+      end else if (ires_i) begin
+        p_pre  = 1'b0;                   // interrupt remapping (iommu_ir)
+        p_ir   = 1'b1;
       end else begin
         p_kind = K_IRQ;                  // IRES=0: delivered unchanged
       end
@@ -176,6 +211,8 @@ module iommu_core #(
   reg             s1_rec_q, s1_rec_d;
   reg [7:0]       s1_reason_q, s1_reason_d;
   reg             s1_mal_q, s1_mal_d;
+  reg             s1_ir_q, s1_ir_d;
+  reg [31:0]      s1_d0_q, s1_d0_d;
 
   wire             cc_hit;
   wire [15:0]      cc_did;
@@ -197,6 +234,8 @@ module iommu_core #(
   reg             s2_rec_q, s2_rec_d;
   reg [7:0]       s2_reason_q, s2_reason_d;
   reg             s2_mal_q, s2_mal_d;
+  reg             s2_ir_q, s2_ir_d;
+  reg [31:0]      s2_d0_q, s2_d0_d;
   reg             s2_ch_q, s2_ch_d;      // context-cache hit
   reg [15:0]      s2_did_q, s2_did_d;
   reg [PTR_W-1:0] s2_ptr_q, s2_ptr_d;
@@ -251,6 +290,8 @@ module iommu_core #(
     pg_base  = {{(64-HAW){1'b0}}, tlb_pfn, 12'd0};
     if (s2_pre_q) begin
       r_res = 1'b1;
+    end else if (s2_ir_q) begin
+      r_res = 1'b0;                    // to the interrupt-remapping unit
     end else if (!s2_ch_q) begin
       r_res = 1'b0;
     end else if (s2_at_q != 2'b00) begin
@@ -283,7 +324,9 @@ module iommu_core #(
     end
   end
 
-  wire s2_adv  = s2_v_q && (r_res || any_free);
+  wire ir_busy;
+  wire ir_start = s2_v_q && s2_ir_q && !ir_busy;
+  wire s2_adv  = s2_v_q && (r_res || (s2_ir_q ? !ir_busy : any_free));
   wire s2_free = !s2_v_q || s2_adv;
   assign s1_free = !s1_v_q || s2_free;
   wire s1_mv   = s1_v_q && s2_free;
@@ -291,7 +334,7 @@ module iommu_core #(
   integer si;
   always @* begin
     for (si = 0; si < WALKERS; si = si + 1) begin
-      wk_start[si] = s2_v_q && !r_res && any_free && (free_idx == si[WK_W-1:0]);
+      wk_start[si] = s2_v_q && !s2_ir_q && !r_res && any_free && (free_idx == si[WK_W-1:0]);
     end
   end
 
@@ -308,6 +351,8 @@ module iommu_core #(
     s1_rec_d    = s1_rec_q;
     s1_reason_d = s1_reason_q;
     s1_mal_d    = s1_mal_q;
+    s1_ir_d     = s1_ir_q;
+    s1_d0_d     = s1_d0_q;
     if (s1_mv) s1_v_d = 1'b0;
     if (up_fire) begin
       s1_v_d      = 1'b1;
@@ -322,6 +367,8 @@ module iommu_core #(
       s1_rec_d    = p_rec;
       s1_reason_d = p_reason;
       s1_mal_d    = p_mal;
+      s1_ir_d     = p_ir;
+      s1_d0_d     = up_data0_i;
     end
 
     s2_v_d      = s2_v_q;
@@ -336,6 +383,8 @@ module iommu_core #(
     s2_rec_d    = s2_rec_q;
     s2_reason_d = s2_reason_q;
     s2_mal_d    = s2_mal_q;
+    s2_ir_d     = s2_ir_q;
+    s2_d0_d     = s2_d0_q;
     s2_ch_d     = s2_ch_q;
     s2_did_d    = s2_did_q;
     s2_ptr_d    = s2_ptr_q;
@@ -357,6 +406,8 @@ module iommu_core #(
       s2_rec_d    = s1_rec_q;
       s2_reason_d = s1_reason_q;
       s2_mal_d    = s1_mal_q;
+      s2_ir_d     = s1_ir_q;
+      s2_d0_d     = s1_d0_q;
       s2_ch_d     = cc_hit;
       s2_did_d    = cc_did;
       s2_ptr_d    = cc_ptr;
@@ -381,6 +432,8 @@ module iommu_core #(
       s1_rec_q    <= 1'b0;
       s1_reason_q <= 8'd0;
       s1_mal_q    <= 1'b0;
+      s1_ir_q     <= 1'b0;
+      s1_d0_q     <= 32'd0;
       s2_v_q      <= 1'b0;
       s2_rob_q    <= {ROB_W{1'b0}};
       s2_sid_q    <= 16'd0;
@@ -393,6 +446,8 @@ module iommu_core #(
       s2_rec_q    <= 1'b0;
       s2_reason_q <= 8'd0;
       s2_mal_q    <= 1'b0;
+      s2_ir_q     <= 1'b0;
+      s2_d0_q     <= 32'd0;
       s2_ch_q     <= 1'b0;
       s2_did_q    <= 16'd0;
       s2_ptr_q    <= {PTR_W{1'b0}};
@@ -413,6 +468,8 @@ module iommu_core #(
       s1_rec_q    <= s1_rec_d;
       s1_reason_q <= s1_reason_d;
       s1_mal_q    <= s1_mal_d;
+      s1_ir_q     <= s1_ir_d;
+      s1_d0_q     <= s1_d0_d;
       s2_v_q      <= s2_v_d;
       s2_rob_q    <= s2_rob_d;
       s2_sid_q    <= s2_sid_d;
@@ -425,6 +482,8 @@ module iommu_core #(
       s2_rec_q    <= s2_rec_d;
       s2_reason_q <= s2_reason_d;
       s2_mal_q    <= s2_mal_d;
+      s2_ir_q     <= s2_ir_d;
+      s2_d0_q     <= s2_d0_d;
       s2_ch_q     <= s2_ch_d;
       s2_did_q    <= s2_did_d;
       s2_ptr_q    <= s2_ptr_d;
@@ -501,12 +560,30 @@ module iommu_core #(
     end
   endgenerate
 
-  wire mem_fire;
-  iommu_mem_arb #(.N(WALKERS), .ID_W(ID_W)) u_arb (
-    .clk_i(clk_i), .rst_ni(rst_ni), .req_i(wk_mreq), .addr_i(wk_maddr), .gnt_o(wk_mgnt),
+  // interrupt-remapping unit's memory requests (arbiter input WALKERS)
+  wire         irm_valid, irm_gnt;
+  wire [1:0]   irm_op;
+  wire [63:0]  irm_addr;
+  wire [127:0] irm_wdata;
+
+  wire            mem_fire;
+  wire [NREQ-1:0] arb_gnt;
+  iommu_mem_arb #(.N(NREQ), .ID_W(ID_W)) u_arb (
+    .clk_i(clk_i), .rst_ni(rst_ni),
+    .req_i({qm_valid_i, irm_valid, wk_mreq}),
+    .addr_i({qm_addr_i, irm_addr, wk_maddr}),
+    .op_i({1'b0, qm_op_i, irm_op, {WALKERS*2{1'b0}}}),
+    .wdata_i({qm_wdata_i, irm_wdata, {WALKERS*128{1'b0}}}),
+    .wstrb_i({qm_wstrb_i, 16'd0, {WALKERS*16{1'b0}}}),
+    .gnt_o(arb_gnt),
     .mem_req_valid_o(mem_req_valid_o), .mem_req_ready_i(mem_req_ready_i),
-    .mem_req_id_o(mem_req_id_o), .mem_req_addr_o(mem_req_addr_o), .fire_o(mem_fire)
+    .mem_req_id_o(mem_req_id_o), .mem_req_addr_o(mem_req_addr_o), .mem_req_op_o(mem_req_op_o),
+    .mem_req_wdata_o(mem_req_wdata_o), .mem_req_wstrb_o(mem_req_wstrb_o), .fire_o(mem_fire)
   );
+  assign wk_mgnt        = arb_gnt[WALKERS-1:0];
+  assign irm_gnt        = arb_gnt[WALKERS];
+  assign qm_gnt_o       = arb_gnt[WALKERS+1];
+  assign qm_rsp_valid_o = mem_rsp_valid_i && mem_rsp_id_i == QI_ID;
 
   // completion arbitration (rotating priority): one walker result + its cache fills per cycle
   reg [WK_W-1:0] cptr_q, cptr_d;
@@ -660,6 +737,39 @@ module iommu_core #(
     .inv_addr_i(tlb_inv_addr_i[56:12]), .inv_am_i(tlb_inv_am_i), .inv_ih_i(tlb_inv_ih_i)
   );
 
+  // ================================================================ interrupt remapping
+  wire             rob_egress_idle;
+  wire [ROB_W-1:0] rob_head;
+  wire             ir_done, ir_rec;
+  wire [ROB_W-1:0] ir_rob;
+  wire [1:0]       ir_kind;
+  wire [7:0]       ir_reason;
+  wire [15:0]      ir_index;
+  wire [63:0]      ir_maddr;
+  wire [31:0]      ir_mdata;
+  wire             ir_cnt_remap, ir_cnt_post, ir_cnt_lookup, ir_cnt_miss;
+  iommu_ir #(
+    .HAW(HAW), .IEC_ENTRIES(IEC_ENTRIES), .ROB_W(ROB_W), .CAP_PI(CAP_PI), .ECAP_EIM(ECAP_EIM)
+  ) u_ir (
+    .clk_i(clk_i), .rst_ni(rst_ni), .irta_i(irta_i), .cfis_i(cfis_i),
+    .start_i(ir_start), .busy_o(ir_busy),
+    .st_rob_i(s2_rob_q), .st_sid_i(s2_sid_q), .st_addr_i(s2_addr_q), .st_data_i(s2_d0_q),
+    .rob_head_i(rob_head), .egress_idle_i(rob_egress_idle),
+    .mreq_valid_o(irm_valid), .mreq_gnt_i(irm_gnt), .mreq_op_o(irm_op), .mreq_addr_o(irm_addr),
+    .mreq_wdata_o(irm_wdata),
+    .mrsp_valid_i(mem_rsp_valid_i && mem_rsp_id_i == IR_ID), .mrsp_data_i(mem_rsp_data_i),
+    .mrsp_err_i(mem_rsp_err_i),
+    .done_valid_o(ir_done), .done_gnt_i(ir_done),
+    .res_rob_o(ir_rob), .res_kind_o(ir_kind), .res_rec_o(ir_rec), .res_reason_o(ir_reason),
+    .res_index_o(ir_index), .res_msi_addr_o(ir_maddr), .res_msi_data_o(ir_mdata),
+    .iec_inv_i(iec_inv_i), .iec_inv_g_i(iec_inv_g_i), .iec_inv_idx_i(iec_inv_idx_i),
+    .iec_inv_im_i(iec_inv_im_i),
+    .cnt_remap_o(ir_cnt_remap), .cnt_post_o(ir_cnt_post), .cnt_iec_lookup_o(ir_cnt_lookup),
+    .cnt_iec_miss_o(ir_cnt_miss)
+  );
+  // a fault carries FI = index << 48 in the result address
+  wire [63:0] ir_res_addr = (ir_kind == K_IRQ) ? ir_maddr : {ir_index, 48'd0};
+
   // ================================================================ reorder buffer
   wire rob_mal;
   wire rob_empty;
@@ -672,8 +782,11 @@ module iommu_core #(
     .wb_i(cgot), .wb_idx_i(c_rob), .wb_kind_i(c_kind),
     .wb_ca_i(c_ca), .wb_rec_i(c_rec), .wb_reason_i(c_reason),
     .wb_addr_i(c_addr),
+    .wc_i(ir_done), .wc_idx_i(ir_rob), .wc_kind_i(ir_kind), .wc_rec_i(ir_rec),
+    .wc_reason_i(ir_reason), .wc_addr_i(ir_res_addr), .wc_data_i(ir_mdata),
+    .bar_i(bar_i), .bar_busy_o(bar_busy_o), .head_o(rob_head), .egress_idle_o(rob_egress_idle),
     .fr_valid_o(fr_valid_o), .fr_ready_i(fr_ready_i), .fr_reason_o(fr_reason_o),
-    .fr_sid_o(fr_sid_o), .fr_fi_o(fr_fi_o), .fr_t_o(fr_t_o), .fr_at_o(fr_at_o),
+    .fr_sid_o(fr_sid_o), .fr_fi_o(fr_fi_o), .fr_t_o(fr_t_o), .fr_t2_o(fr_t2_o), .fr_at_o(fr_at_o),
     .ev_valid_i(ev_valid_i), .ev_ready_o(ev_ready_o), .ev_addr_i(ev_addr_i), .ev_data_i(ev_data_i),
     .dn_valid_o(dn_valid_o), .dn_ready_i(dn_ready_i), .dn_hdr_o(dn_hdr_o), .dn_tag_o(dn_tag_o),
     .cpl_valid_o(cpl_valid_o), .cpl_ready_i(cpl_ready_i), .cpl_hdr_o(cpl_hdr_o),
@@ -686,22 +799,25 @@ module iommu_core #(
   // ================================================================ counters
   // 0 IOTLB lookups (every DMA translation reaching S2, hit or miss), 1 IOTLB misses (walks
   // needed; <= lookups), 2 page walks, 3 walk memory reads,
-  // 4 context-cache misses, 5 IEC misses, 6 interrupts remapped, 7 interrupts posted,
-  // 8 faults recorded (counted in the register file), 9 malformed TLPs
-  wire s2_dma = s2_adv && !s2_pre_q;
-  assign cnt_inc_o[0] = s2_dma;
-  assign cnt_inc_o[1] = s2_dma && !r_res;
-  assign cnt_inc_o[2] = |wk_start;
-  assign cnt_inc_o[3] = mem_fire;
-  assign cnt_inc_o[4] = s2_dma && !s2_ch_q;
-  assign cnt_inc_o[5] = 1'b0;
-  assign cnt_inc_o[6] = 1'b0;
-  assign cnt_inc_o[7] = 1'b0;
-  assign cnt_inc_o[8] = 1'b0;
-  assign cnt_inc_o[9] = rob_mal;
+  // 4 context-cache misses, 5 IEC misses (IRTE fetches), 6 interrupts remapped, 7 interrupts
+  // posted, 8 faults recorded (counted in the register file), 9 malformed TLPs, 10 IEC lookups,
+  // 11 QI descriptors processed (counted by the QI engine)
+  wire s2_dma = s2_adv && !s2_pre_q && !s2_ir_q;
+  assign cnt_inc_o[0]  = s2_dma;
+  assign cnt_inc_o[1]  = s2_dma && !r_res;
+  assign cnt_inc_o[2]  = |wk_start;
+  assign cnt_inc_o[3]  = mem_fire && ({1'b0, mem_req_id_o} < WALKERS[ID_W:0]);
+  assign cnt_inc_o[4]  = s2_dma && !s2_ch_q;
+  assign cnt_inc_o[5]  = ir_cnt_miss;
+  assign cnt_inc_o[6]  = ir_cnt_remap;
+  assign cnt_inc_o[7]  = ir_cnt_post;
+  assign cnt_inc_o[8]  = 1'b0;
+  assign cnt_inc_o[9]  = rob_mal;
+  assign cnt_inc_o[10] = ir_cnt_lookup;
+  assign cnt_inc_o[11] = 1'b0;
   generate
-    if (NCNT > 10) begin : g_cnt_pad
-      assign cnt_inc_o[NCNT-1:10] = {(NCNT-10){1'b0}};
+    if (NCNT > 12) begin : g_cnt_pad
+      assign cnt_inc_o[NCNT-1:12] = {(NCNT-12){1'b0}};
     end
   endgenerate
 

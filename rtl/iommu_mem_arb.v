@@ -1,25 +1,34 @@
-// iommu_mem_arb: round-robin arbiter of the walkers' table reads onto the memory port, with a
-// registered output stage. The request id is the walker index, so responses route back by id;
-// each walker has at most one read outstanding, so ids are unique among outstanding reads.
+// iommu_mem_arb: round-robin arbiter of the unit's own memory requests onto the memory port, with
+// a registered output stage. Requesters: the walkers (0..WALKERS-1), the interrupt-remapping unit
+// and the queued-invalidation engine. The request id is the requester index, so responses route
+// back by id; each requester has at most one request outstanding, so ids are unique among
+// outstanding reads. Ops: 0 read 16 bytes, 1 strobed write (no response), 2 posted-interrupt
+// descriptor update (rtl/README.md "Memory port").
 // Spec: ARCHITECTURE.md "memory port" (several outstanding, out-of-order responses by id).
-// Latency: 1 cycle from a walker request to mem_req_valid. Throughput: one read per cycle.
+// Latency: 1 cycle from a walker request to mem_req_valid. Throughput: one request per cycle.
 `default_nettype none
 
 module iommu_mem_arb #(
-  parameter integer N    = 4,   // requesters (walkers)
+  parameter integer N    = 4,   // requesters
   parameter integer ID_W = 6    // memory id width (>= log2(N))
 ) (
   input  wire            clk_i,
   input  wire            rst_ni,
   input  wire [N-1:0]    req_i,
   input  wire [N*64-1:0] addr_i,
+  input  wire [N*2-1:0]  op_i,
+  input  wire [N*128-1:0] wdata_i,
+  input  wire [N*16-1:0] wstrb_i,
   output wire [N-1:0]    gnt_o,
   /* memory port (request side) */
   output wire            mem_req_valid_o,
   input  wire            mem_req_ready_i,
   output wire [ID_W-1:0] mem_req_id_o,
   output wire [63:0]     mem_req_addr_o,
-  output wire            fire_o        // a read left on the memory port this cycle
+  output wire [1:0]      mem_req_op_o,
+  output wire [127:0]    mem_req_wdata_o,
+  output wire [15:0]     mem_req_wstrb_o,
+  output wire            fire_o        // a request left on the memory port this cycle
 );
   localparam integer IDX_W = (N <= 1) ? 1 : $clog2(N);
 
@@ -32,6 +41,9 @@ module iommu_mem_arb #(
   reg             v_q, v_d;
   reg [ID_W-1:0]  id_q, id_d;
   reg [63:0]      a_q, a_d;
+  reg [1:0]       op_q, op_d;
+  reg [127:0]     wd_q, wd_d;
+  reg [15:0]      ws_q, ws_d;
   reg [IDX_W-1:0] ptr_q, ptr_d;
 
   // gnt is built in a local variable and driven once (no zero-time glitches toward the walkers)
@@ -43,6 +55,9 @@ module iommu_mem_arb #(
     v_d   = v_q;
     id_d  = id_q;
     a_d   = a_q;
+    op_d  = op_q;
+    wd_d  = wd_q;
+    ws_d  = ws_q;
     ptr_d = ptr_q;
     gnt   = {N{1'b0}};
     got   = 1'b0;
@@ -63,7 +78,12 @@ module iommu_mem_arb #(
         end
       end
       for (i = 0; i < N; i = i + 1) begin
-        if (gnt[i]) a_d = addr_i[i*64 +: 64];
+        if (gnt[i]) begin
+          a_d  = addr_i[i*64 +: 64];
+          op_d = op_i[i*2 +: 2];
+          wd_d = wdata_i[i*128 +: 128];
+          ws_d = wstrb_i[i*16 +: 16];
+        end
       end
     end
   end
@@ -73,11 +93,17 @@ module iommu_mem_arb #(
       v_q   <= 1'b0;
       id_q  <= {ID_W{1'b0}};
       a_q   <= 64'd0;
+      op_q  <= 2'd0;
+      wd_q  <= 128'd0;
+      ws_q  <= 16'd0;
       ptr_q <= {IDX_W{1'b0}};
     end else begin
       v_q   <= v_d;
       id_q  <= id_d;
       a_q   <= a_d;
+      op_q  <= op_d;
+      wd_q  <= wd_d;
+      ws_q  <= ws_d;
       ptr_q <= ptr_d;
     end
   end
@@ -86,6 +112,9 @@ module iommu_mem_arb #(
   assign mem_req_valid_o = v_q;
   assign mem_req_id_o    = id_q;
   assign mem_req_addr_o  = a_q;
+  assign mem_req_op_o    = op_q;
+  assign mem_req_wdata_o = wd_q;
+  assign mem_req_wstrb_o = ws_q;
   assign fire_o          = v_q && mem_req_ready_i;
 endmodule
 

@@ -5,6 +5,13 @@
 // recorder in the same cycle, and a fault-event MSI it raises leaves on irq before any later
 // interrupt message (retirement pauses while the event is pending).
 // Spec: decisions.md "Ordering", vtd-pcie.md A10 (recording at retirement = model commit order).
+// Results come from three write ports: A (pipeline, resolved in S2), B (walkers), C (the
+// interrupt-remapping unit: a remapped / notification message with its own address and data, or a
+// dropped interrupt request whose fault info is the interrupt index).
+// Invalidation barrier (drain, CAP.DRD/DWD): `bar_i` marks every request inside the unit (ROB
+// entries and beats held in the egress registers) as old; `bar_busy_o` stays high until every old
+// request has left the unit (retired as a drop, or its dn/cpl/irq beat handed off). A later
+// barrier only adds marks, so a waiter may wait longer but never too little.
 // Latency: an entry whose result is written in cycle t retires in cycle t+1 (if it is the head and
 // its output channel is free); its output is valid from cycle t+2. Throughput: one retirement per
 // cycle.
@@ -40,6 +47,20 @@ module iommu_rob #(
   input  wire                        wb_rec_i,
   input  wire [7:0]                  wb_reason_i,
   input  wire [63:0]                 wb_addr_i,
+  /* result write port C (interrupt-remapping unit) */
+  input  wire                        wc_i,
+  input  wire [$clog2(DEPTH)-1:0]    wc_idx_i,
+  input  wire [1:0]                  wc_kind_i,    // 2 drop, 3 interrupt
+  input  wire                        wc_rec_i,
+  input  wire [7:0]                  wc_reason_i,
+  input  wire [63:0]                 wc_addr_i,    // message address; FI (index << 48) for a fault
+  input  wire [31:0]                 wc_data_i,    // message data
+  /* invalidation barrier */
+  input  wire                        bar_i,
+  output wire                        bar_busy_o,
+  /* ordering state for the interrupt-remapping unit */
+  output wire [$clog2(DEPTH)-1:0]    head_o,
+  output wire                        egress_idle_o, // no beat held on dn / irq
   /* fault recorder */
   output wire                        fr_valid_o,
   input  wire                        fr_ready_i,
@@ -47,6 +68,7 @@ module iommu_rob #(
   output wire [15:0]                 fr_sid_o,
   output wire [63:12]                fr_fi_o,
   output wire                        fr_t_o,
+  output wire                        fr_t2_o,
   output wire [1:0]                  fr_at_o,
   /* fault-event MSI from the register file */
   input  wire                        ev_valid_i,
@@ -87,6 +109,10 @@ module iommu_rob #(
   reg [DEPTH*32-1:0]    d0_q, d0_d;
   reg [DEPTH*16-1:0]    tag_q, tag_d;
   reg [DEPTH*RES_W-1:0] res_q, res_d;
+  reg [DEPTH-1:0]       ir_q, ir_d;      // result from port C
+  reg [DEPTH-1:0]       vld_q, vld_d;    // entry allocated and not retired
+  reg [DEPTH-1:0]       old_q, old_d;    // inside the unit at a barrier
+  reg                   dn_o_q, dn_o_d, cpl_o_q, cpl_o_d, irq_o_q, irq_o_d;  // egress beat is old
 
   reg         dn_v_q, dn_v_d;
   reg [127:0] dn_h_q, dn_h_d;
@@ -107,14 +133,20 @@ module iommu_rob #(
   reg [31:0]      h_d0;
   reg [15:0]      h_tag;
   reg [RES_W-1:0] h_res;
+  reg             h_ir;
+  reg             h_old;
   integer hi;
   always @* begin
     h_hdr = 128'd0;
     h_d0  = 32'd0;
     h_tag = 16'd0;
     h_res = {RES_W{1'b0}};
+    h_ir  = 1'b0;
+    h_old = 1'b0;
     for (hi = 0; hi < DEPTH; hi = hi + 1) begin
       if (hidx == hi[W-1:0]) begin
+        h_ir  = ir_q[hi];
+        h_old = old_q[hi];
         h_hdr = hdr_q[hi*128 +: 128];
         h_d0  = d0_q[hi*32 +: 32];
         h_tag = tag_q[hi*16 +: 16];
@@ -171,6 +203,12 @@ module iommu_rob #(
     d0_d    = d0_q;
     tag_d   = tag_q;
     res_d   = res_q;
+    ir_d    = ir_q;
+    vld_d   = vld_q;
+    old_d   = bar_i ? (old_q | vld_q) : old_q;
+    dn_o_d  = (dn_o_q || (bar_i && dn_v_q)) && !dn_ready_i;
+    cpl_o_d = (cpl_o_q || (bar_i && cpl_v_q)) && !cpl_ready_i;
+    irq_o_d = (irq_o_q || (bar_i && irq_v_q)) && !irq_ready_i;
     dn_v_d  = dn_v_q && !dn_ready_i;
     dn_h_d  = dn_h_q;
     dn_t_d  = dn_t_q;
@@ -188,6 +226,9 @@ module iommu_rob #(
         d0_d[wi*32 +: 32]    = alloc_data0_i;
         tag_d[wi*16 +: 16]   = alloc_tag_i;
         done_d[wi]           = 1'b0;
+        ir_d[wi]             = 1'b0;
+        vld_d[wi]            = 1'b1;
+        old_d[wi]            = 1'b0;
       end
       if (wa_i && wa_idx_i == wi[W-1:0]) begin
         res_d[wi*RES_W +: RES_W] = {wa_kind_i, wa_ca_i, wa_rec_i, wa_reason_i, wa_mal_i, wa_addr_i};
@@ -197,6 +238,16 @@ module iommu_rob #(
         res_d[wi*RES_W +: RES_W] = {wb_kind_i, wb_ca_i, wb_rec_i, wb_reason_i, 1'b0, wb_addr_i};
         done_d[wi] = 1'b1;
       end
+      if (wc_i && wc_idx_i == wi[W-1:0]) begin
+        res_d[wi*RES_W +: RES_W] = {wc_kind_i, 1'b0, wc_rec_i, wc_reason_i, 1'b0, wc_addr_i};
+        d0_d[wi*32 +: 32]        = wc_data_i;
+        ir_d[wi]                 = 1'b1;
+        done_d[wi]               = 1'b1;
+      end
+      if (retire && hidx == wi[W-1:0]) begin
+        vld_d[wi] = 1'b0;
+        old_d[wi] = 1'b0;
+      end
     end
     if (retire) begin
       head_d = head_q + 1'b1;
@@ -205,16 +256,19 @@ module iommu_rob #(
           dn_v_d = 1'b1;
           dn_h_d = f_dn;
           dn_t_d = h_tag;
+          dn_o_d = h_old || bar_i;
         end
         K_CPL: begin
           cpl_v_d = 1'b1;
           cpl_h_d = f_cpl;
           cpl_t_d = h_tag;
+          cpl_o_d = h_old || bar_i;
         end
         K_IRQ: begin
           irq_v_d = 1'b1;
-          irq_a_d = d_addr;
+          irq_a_d = h_ir ? h_addr : d_addr;
           irq_d_d = h_d0;
+          irq_o_d = h_old || bar_i;
         end
         K_DROP:  ;   // dropped posted request: nothing leaves
         default: ;
@@ -231,6 +285,12 @@ module iommu_rob #(
       d0_q    <= {DEPTH*32{1'b0}};
       tag_q   <= {DEPTH*16{1'b0}};
       res_q   <= {DEPTH*RES_W{1'b0}};
+      ir_q    <= {DEPTH{1'b0}};
+      vld_q   <= {DEPTH{1'b0}};
+      old_q   <= {DEPTH{1'b0}};
+      dn_o_q  <= 1'b0;
+      cpl_o_q <= 1'b0;
+      irq_o_q <= 1'b0;
       dn_v_q  <= 1'b0;
       dn_h_q  <= 128'd0;
       dn_t_q  <= 16'd0;
@@ -248,6 +308,12 @@ module iommu_rob #(
       d0_q    <= d0_d;
       tag_q   <= tag_d;
       res_q   <= res_d;
+      ir_q    <= ir_d;
+      vld_q   <= vld_d;
+      old_q   <= old_d;
+      dn_o_q  <= dn_o_d;
+      cpl_o_q <= cpl_o_d;
+      irq_o_q <= irq_o_d;
       dn_v_q  <= dn_v_d;
       dn_h_q  <= dn_h_d;
       dn_t_q  <= dn_t_d;
@@ -266,10 +332,15 @@ module iommu_rob #(
   assign fr_valid_o    = can && h_rec;
   assign fr_reason_o   = h_reason;
   assign fr_sid_o      = d_rid;
-  assign fr_fi_o       = (h_reason == 8'h20) ? 52'd0 : d_addr[63:12];   // IR faults: FI = index (0)
-  assign fr_t_o        = d_need_r;
+  // interrupt faults: FI = index << 48 (port C), or 0 for the shape fault 20h found at ingress
+  assign fr_fi_o       = h_ir ? h_addr[63:12] : (h_reason == 8'h20) ? 52'd0 : d_addr[63:12];
+  assign fr_t_o        = d_need_r;                 // {T,T2}: 00 write, 10 read, 11 atomic
+  assign fr_t2_o       = d_need_r && d_need_w;
   assign fr_at_o       = d_at;
   assign mal_retired_o = retire && h_mal;
+  assign bar_busy_o    = (|old_q) || dn_o_q || cpl_o_q || irq_o_q;
+  assign head_o        = hidx;
+  assign egress_idle_o = !dn_v_q && !irq_v_q;
 
   assign dn_valid_o  = dn_v_q;
   assign dn_hdr_o    = dn_h_q;
@@ -283,7 +354,7 @@ module iommu_rob #(
   assign irq_data_o  = irq_v_q ? irq_d_q : ev_data_i;
   assign ev_ready_o  = !irq_v_q && irq_ready_i;
 
-  wire unused_rob = ^{d_mal, d_posted, d_need_w, d_window, d_win_bad, d_addr[11:0]};
+  wire unused_rob = ^{d_mal, d_posted, d_window, d_win_bad, d_addr[11:0]};
 endmodule
 
 `default_nettype wire

@@ -25,6 +25,7 @@ use crate::sim::{check_access, Egress, Knobs, Sim};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::{Allowed, Model, ModelConfig, Msi, Outcome, Request};
 use iommu_driver::platform::{Platform, PlatformError};
+use iommu_driver::Hpa;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
@@ -99,7 +100,10 @@ pub struct Stats {
     pub forwarded: u64,
     pub completions: u64,
     pub drops: u64,
+    /// Interrupt messages delivered (remapped, unchanged, or a posted interrupt's notification).
     pub interrupts: u64,
+    /// Interrupt requests posted into a posted-interrupt descriptor (with or without notification).
+    pub posted: u64,
     /// The unit's own interrupt messages (fault events) matched.
     pub events: u64,
     /// Outcomes carrying a fault, by fault reason code (recorded or not).
@@ -135,9 +139,53 @@ enum Chan {
 }
 
 /// Most model "worlds" kept alive while the DUT's choice between outcomes that look the same at
-/// its ports (e.g. a drop with fault 9h from memory vs 5h through a stale cached context) is not
+/// its ports (e.g. a drop with fault 9h from memory vs 5h through a stale cached context, or the
+/// same fault through a stale cached entry with another FPD: [`Model::commit_variants`]) is not
 /// yet visible; the next register read that tells them apart keeps only the consistent ones.
 const MAX_WORLDS: usize = 64;
+
+/// An alternative model world (see [`MAX_WORLDS`]) with its own account of the unit's interrupt
+/// messages (fault / invalidation-completion events): worlds may differ in those too.
+#[derive(Clone)]
+struct World {
+    model: Model,
+    /// Events this world generated that no DUT message has been matched with yet.
+    pending: VecDeque<Msi>,
+    /// DUT messages the golden model explained but this world has not generated yet (it may
+    /// still commit the request behind them later).
+    owed: VecDeque<Msi>,
+}
+
+impl World {
+    /// Account for events this world just generated; false if they contradict what it owes.
+    fn generated(&mut self, ev: Vec<Msi>) -> bool {
+        for e in ev {
+            match self.owed.front() {
+                Some(o) if *o == e => {
+                    self.owed.pop_front();
+                }
+                Some(_) => return false,
+                None => self.pending.push_back(e),
+            }
+        }
+        true
+    }
+
+    /// The DUT sent `d` and the golden model explained it: false if this world contradicts it.
+    fn dut_sent(&mut self, d: Msi) -> bool {
+        match self.pending.front() {
+            Some(p) if *p == d => {
+                self.pending.pop_front();
+                true
+            }
+            Some(_) => false,
+            None => {
+                self.owed.push_back(d);
+                true
+            }
+        }
+    }
+}
 
 /// The DUT and the golden model side by side.
 pub struct Lockstep {
@@ -145,7 +193,7 @@ pub struct Lockstep {
     /// The golden model (the first consistent world).
     pub model: Model,
     /// Other worlds still consistent with everything the DUT showed (see [`MAX_WORLDS`]).
-    alts: Vec<Model>,
+    alts: Vec<World>,
     /// The model's own copy of host memory.
     pub model_mem: HostMemory,
     pub seed: u64,
@@ -178,10 +226,18 @@ pub struct Lockstep {
     model_irqs: VecDeque<Msi>,
 }
 
-/// Performance-counter offsets whose values are micro-architectural (not compared with the model).
+/// Performance-counter offsets whose values are micro-architectural (not compared with the model):
+/// 0x300..0x32F (IOTLB, walks, context-cache and IEC misses) and 0x350..0x35F (IEC lookups, QI
+/// descriptors processed).
 fn micro_arch(offset: u16) -> bool {
-    (0x300..0x330).contains(&offset)
+    (0x300..0x330).contains(&offset) || (0x350..0x360).contains(&offset)
 }
+
+/// IQH, FSTS and IQT: what must agree once the DUT's queue has caught up with the model's.
+const IQH_REG: u16 = 0x080;
+const IQT_REG: u16 = 0x088;
+const FSTS_REG: u16 = 0x034;
+const FSTS_IQE: u64 = 1 << 4;
 
 impl Lockstep {
     /// Bring up the DUT with `mem` behind its memory port, read CAP/ECAP from it and configure the
@@ -601,7 +657,13 @@ impl Lockstep {
             Outcome::Forward { .. } => self.stats.forwarded += 1,
             Outcome::Complete { .. } => self.stats.completions += 1,
             Outcome::Drop { .. } => self.stats.drops += 1,
-            Outcome::Interrupt { .. } | Outcome::Posted { .. } => self.stats.interrupts += 1,
+            Outcome::Interrupt { .. } => self.stats.interrupts += 1,
+            Outcome::Posted { notify, .. } => {
+                self.stats.posted += 1;
+                if notify.is_some() {
+                    self.stats.interrupts += 1;
+                }
+            }
         }
         if let Some(f) = outcome.fault() {
             *self.stats.faults.entry(f.code()).or_insert(0) += 1;
@@ -613,52 +675,122 @@ impl Lockstep {
                 self.stats.latency_max = self.stats.latency_max.max(lat);
             }
         }
-        self.model_irqs.extend(self.model.take_events());
+        self.take_model_events();
         self.match_irqs();
+        if matches!(outcome, Outcome::Posted { .. }) {
+            self.refresh_postings();
+        }
+    }
+
+    /// A posting changed a posted-interrupt descriptor (PIR, ON): the allowed outcome of every
+    /// later posting still in flight depends on it (notify or not), and those were evaluated at
+    /// acceptance, before this commit. Evaluate them again on the model as it is now; nothing else
+    /// they depend on can have changed meanwhile (table and IRTE edits happen with the DUT
+    /// drained).
+    fn refresh_postings(&mut self) {
+        for k in 0..self.pending.len() {
+            let p = &self.pending[k];
+            let posting = p.seen.is_none()
+                && p.allowed
+                    .as_ref()
+                    .is_some_and(|a| a.iter().any(|o| matches!(o, Outcome::Posted { .. })));
+            if posting {
+                let a = self.model.evaluate(&self.model_mem, &self.pending[k].req);
+                self.pending[k].allowed = Some(a);
+            }
+        }
     }
 
     /// Commit `cands` (outcomes the DUT's ports cannot tell apart) in every world: one candidate
     /// keeps the world count; several fork each world (at most [`MAX_WORLDS`] kept).
     fn commit_worlds(&mut self, req: &Request, cands: &[Outcome]) -> Result<(), String> {
-        if cands.len() == 1 && self.alts.is_empty() {
+        if cands.len() == 1
+            && self.alts.is_empty()
+            && self.model.commit_variants(&self.model_mem, req, &cands[0]) <= 1
+        {
             return self
                 .model
                 .commit(&mut self.model_mem, req, &cands[0])
                 .map_err(|e| e.to_string());
         }
+        self.take_model_events();
         let mut worlds = Vec::with_capacity(1 + self.alts.len());
-        worlds.push(self.model.clone());
+        worlds.push(World {
+            model: self.model.clone(),
+            pending: self.model_irqs.clone(),
+            owed: VecDeque::new(),
+        });
         worlds.append(&mut self.alts);
-        // Worlds that agree on every fault register are the same world for what follows.
-        let mut next: Vec<Model> = Vec::new();
+        // Worlds that agree on every fault register and event account are the same world for
+        // what follows.
+        let mut next: Vec<World> = Vec::new();
         let mut seen: Vec<Vec<u64>> = Vec::new();
         let mut err = String::new();
+        // A posting rewrites its posted-interrupt descriptor in the (shared) model memory: every
+        // world commits it against the descriptor as it was before.
+        let pid_before: Vec<(Hpa, [u8; 64])> = cands
+            .iter()
+            .filter_map(|c| match c {
+                Outcome::Posted { pid, .. } => {
+                    let mut b = [0u8; 64];
+                    self.model_mem.read(*pid, &mut b).ok().map(|_| (*pid, b))
+                }
+                _ => None,
+            })
+            .collect();
         'outer: for w in worlds {
-            for c in cands {
-                let mut m = w.clone();
-                match m.commit(&mut self.model_mem, req, c) {
+            let variants: Vec<(&Outcome, usize)> = cands
+                .iter()
+                .flat_map(|c| {
+                    let n = w.model.commit_variants(&self.model_mem, req, c).max(1);
+                    (0..n).map(move |k| (c, k))
+                })
+                .collect();
+            for (c, k) in variants {
+                let mut m = w.model.clone();
+                for (pid, b) in &pid_before {
+                    let _ = self.model_mem.write(*pid, b);
+                }
+                match m.commit_variant(&mut self.model_mem, req, c, k) {
                     Ok(()) => {
-                        let sig = self.fault_signature(&mut m);
+                        let ev = m.take_events();
+                        let mut nw = World {
+                            model: m,
+                            pending: w.pending.clone(),
+                            owed: w.owed.clone(),
+                        };
+                        if !nw.generated(ev) {
+                            continue;
+                        }
+                        let mut sig = self.fault_signature(&mut nw.model);
+                        for q in [&nw.pending, &nw.owed] {
+                            sig.extend(q.iter().map(|e| e.addr ^ (u64::from(e.data) << 32)));
+                            sig.push(q.len() as u64);
+                        }
                         if !seen.contains(&sig) {
                             seen.push(sig);
-                            next.push(m);
+                            next.push(nw);
                             if next.len() >= MAX_WORLDS {
                                 break 'outer;
                             }
                         }
                     }
-                    Err(e) => err = e.to_string(),
+                    Err(x) => {
+                        if self.trace {
+                            eprintln!("[{}] a world refused {c:?}: {x}", self.sim.cycle());
+                        }
+                        err = x.to_string()
+                    }
                 }
             }
         }
         if next.is_empty() {
             return Err(err);
         }
-        self.model = next.remove(0);
-        for a in next.iter_mut() {
-            a.take_events();
+        if self.trace {
+            eprintln!("[{}] worlds now {}", self.sim.cycle(), next.len());
         }
-        self.alts = next;
+        self.set_worlds(next);
         Ok(())
     }
 
@@ -683,12 +815,61 @@ impl Lockstep {
         v
     }
 
-    /// Pair the DUT's unexplained interrupt beats with the model's own events, in order.
+    /// Queue the model's own interrupt messages (fault and invalidation-completion events).
+    fn take_model_events(&mut self) {
+        let ev = self.model.take_events();
+        if self.trace && !ev.is_empty() {
+            eprintln!("[{}] model events {ev:x?}", self.sim.cycle());
+        }
+        self.model_irqs.extend(ev);
+    }
+
+    /// Install `worlds` (non-empty): the first that owes no DUT message becomes the golden model.
+    /// If every world owes some, the first does, and what it owes goes back to the DUT's
+    /// unexplained messages (the other worlds' accounts are then no longer comparable: dropped).
+    fn set_worlds(&mut self, mut worlds: Vec<World>) {
+        let k = worlds.iter().position(|w| w.owed.is_empty()).unwrap_or(0);
+        let w = worlds.remove(k);
+        if !w.owed.is_empty() {
+            for (i, d) in w.owed.iter().enumerate() {
+                self.dut_irqs.insert(i, (self.sim.cycle(), *d));
+            }
+            worlds.clear();
+        }
+        self.model = w.model;
+        self.model_irqs = w.pending;
+        self.alts = worlds;
+    }
+
+    /// Make alternative world `k` (which owes nothing) the golden model.
+    fn promote(&mut self, k: usize) {
+        let w = self.alts.remove(k);
+        let old = World {
+            model: std::mem::replace(&mut self.model, w.model),
+            pending: std::mem::replace(&mut self.model_irqs, w.pending),
+            owed: VecDeque::new(),
+        };
+        self.alts.push(old);
+    }
+
+    /// Pair the DUT's unexplained interrupt beats with the model's own events, in order. A world
+    /// whose next event is another one is dropped; one with none pending owes it (it may commit
+    /// the request behind it later than the golden model did).
     fn match_irqs(&mut self) {
-        while !self.dut_irqs.is_empty() && !self.model_irqs.is_empty() {
-            let (cyc, d) = self.dut_irqs.pop_front().expect("non-empty");
-            let m = self.model_irqs.pop_front().expect("non-empty");
-            if d != m {
+        while let Some(&(cyc, d)) = self.dut_irqs.front() {
+            if self.model_irqs.front() != Some(&d) {
+                if let Some(k) = self
+                    .alts
+                    .iter()
+                    .position(|a| a.owed.is_empty() && a.pending.front() == Some(&d))
+                {
+                    self.promote(k);
+                    continue;
+                }
+                if self.model_irqs.is_empty() {
+                    return; // the model has not committed the request behind it yet
+                }
+                let m = self.model_irqs[0];
                 self.fail(
                     format!("interrupt message at cycle {cyc} differs from the model's next event"),
                     None,
@@ -697,6 +878,9 @@ impl Lockstep {
                 );
                 return;
             }
+            self.dut_irqs.pop_front();
+            self.model_irqs.pop_front();
+            self.alts.retain_mut(|a| a.dut_sent(d));
             self.stats.events += 1;
         }
     }
@@ -756,6 +940,18 @@ impl Lockstep {
                 continue;
             }
             self.tick();
+        }
+        if settle && self.dut_irqs.is_empty() && !self.model_irqs.is_empty() {
+            // A world that expected no further event may be the right one.
+            if let Some(k) = self
+                .alts
+                .iter()
+                .position(|a| a.pending.is_empty() && a.owed.is_empty())
+            {
+                self.promote(k);
+                self.alts
+                    .retain(|a| a.pending.is_empty() && a.owed.is_empty());
+            }
         }
         if settle && (!self.dut_irqs.is_empty() || !self.model_irqs.is_empty()) {
             let d = format!("{:x?}", self.dut_irqs);
@@ -835,6 +1031,41 @@ impl Lockstep {
         o
     }
 
+    /// The model runs the invalidation queue synchronously at the IQT (or QIE) write; the DUT
+    /// fetches and executes descriptors over many cycles. Tick (with all other traffic) until the
+    /// DUT's queue shows what the model's does: the same IQH and the same FSTS.IQE (the DUT
+    /// advances IQH only once a descriptor has completed, including its drain and status write).
+    /// A DUT that never gets there is a mismatch, reported after `bound` cycles.
+    fn qi_catch_up(&mut self) -> Result<(), PlatformError> {
+        let want_iqh = self.model.reg_read(&mut self.model_mem, IQH_REG, 8)?;
+        let want_iqe = self.model.reg_read(&mut self.model_mem, FSTS_REG, 4)? & FSTS_IQE;
+        let start = self.sim.cycle();
+        loop {
+            let iqh = self.sim.csr_access(false, IQH_REG, 8, 0, self.csr_bound)?;
+            let iqe = self.sim.csr_access(false, FSTS_REG, 4, 0, self.csr_bound)? & FSTS_IQE;
+            self.process();
+            if iqh == want_iqh && iqe == want_iqe {
+                return Ok(());
+            }
+            if self.failed() {
+                return Ok(());
+            }
+            if self.sim.cycle() - start > self.bound {
+                let tail = self.model.reg_read(&mut self.model_mem, IQT_REG, 8)?;
+                self.fail(
+                    format!(
+                        "invalidation queue did not reach the model's state within {} cycles of the IQT write (IQT {tail:#x})",
+                        self.bound
+                    ),
+                    None,
+                    format!("IQH {want_iqh:#x}, FSTS.IQE {}", want_iqe != 0),
+                    format!("IQH {iqh:#x}, FSTS.IQE {}", iqe != 0),
+                );
+                return Ok(());
+            }
+        }
+    }
+
     /// Read a register from the DUT only (no model comparison), e.g. a micro-architectural counter.
     pub fn dut_reg_read(&mut self, offset: u16, size: u8) -> Result<u64, PlatformError> {
         self.drain(false);
@@ -885,14 +1116,24 @@ impl Platform for Lockstep {
             .csr_access(false, offset, size, 0, self.csr_bound)?;
         self.sync_mem();
         let m = self.model.reg_read(&mut self.model_mem, offset, size)?;
+        if self.trace {
+            eprintln!(
+                "[{}] reg read {offset:#05x} size {size}: DUT {d:#x}, model {m:#x}",
+                self.sim.cycle()
+            );
+        }
         if !micro_arch(offset) && (d != m || !self.alts.is_empty()) {
             // Keep only the worlds that read what the DUT read.
-            let mut keep: Vec<Model> = Vec::new();
+            let mut keep: Vec<World> = Vec::new();
             if d == m {
-                keep.push(self.model.clone());
+                keep.push(World {
+                    model: self.model.clone(),
+                    pending: std::mem::take(&mut self.model_irqs),
+                    owed: VecDeque::new(),
+                });
             }
             for mut a in std::mem::take(&mut self.alts) {
-                if a.reg_read(&mut self.model_mem, offset, size).ok() == Some(d) {
+                if a.model.reg_read(&mut self.model_mem, offset, size).ok() == Some(d) {
                     keep.push(a);
                 }
             }
@@ -906,11 +1147,18 @@ impl Platform for Lockstep {
                     );
                 }
             } else {
-                self.model = keep.remove(0);
-                self.alts = keep;
+                if self.trace {
+                    eprintln!(
+                        "[{}] worlds {} -> {} after the read of {offset:#05x}",
+                        self.sim.cycle(),
+                        1 + self.alts.len(),
+                        keep.len()
+                    );
+                }
+                self.set_worlds(keep);
             }
         }
-        self.model_irqs.extend(self.model.take_events());
+        self.take_model_events();
         Ok(d)
     }
 
@@ -920,14 +1168,29 @@ impl Platform for Lockstep {
         self.stats.reg_accesses += 1;
         self.sim
             .csr_access(true, offset, size, value, self.csr_bound)?;
+        if self.trace {
+            eprintln!(
+                "[{}] reg write {offset:#05x} size {size} = {value:#x}",
+                self.sim.cycle()
+            );
+        }
         self.sync_mem();
         self.model
             .reg_write(&mut self.model_mem, offset, size, value)?;
-        for a in self.alts.iter_mut() {
-            a.reg_write(&mut self.model_mem, offset, size, value)?;
-            a.take_events();
+        let mut alts = std::mem::take(&mut self.alts);
+        for a in alts.iter_mut() {
+            a.model
+                .reg_write(&mut self.model_mem, offset, size, value)?;
         }
-        self.model_irqs.extend(self.model.take_events());
+        alts.retain_mut(|a| {
+            let ev = a.model.take_events();
+            a.generated(ev)
+        });
+        self.alts = alts;
+        self.take_model_events();
+        if self.model.config().ecap.qi && (offset == IQT_REG || offset == 0x018) {
+            self.qi_catch_up()?;
+        }
         Ok(())
     }
 

@@ -190,8 +190,34 @@ fn run(a: RunArgs) -> Result<()> {
     println!("  completions (UR/CA) {}", s.completions);
     println!("  dropped writes      {}", s.drops);
     println!(
-        "  interrupts          {} delivered, {} fault events",
-        s.interrupts, s.events
+        "  interrupts          {} delivered, {} posted, {} unit events (fault / invalidation)",
+        s.interrupts, s.posted, s.events
+    );
+    let iec = if rep.iec_lookups > 0 && rep.iec_lookups >= rep.iec_misses {
+        format!(
+            "{:.2}%",
+            100.0 * (1.0 - rep.iec_misses as f64 / rep.iec_lookups as f64)
+        )
+    } else {
+        "n/a".to_string()
+    };
+    println!(
+        "  interrupt remapping {} remapped, {} posted (DUT counters); IEC {} lookups, {} misses, hit rate {iec}",
+        rep.irq_remapped, rep.irq_posted, rep.iec_lookups, rep.iec_misses
+    );
+    let blocked: Vec<String> = s
+        .faults
+        .iter()
+        .filter(|(c, _)| (0x20..=0x28).contains(*c))
+        .map(|(c, n)| format!("{c:#04x}: {n}"))
+        .collect();
+    println!(
+        "  interrupts blocked  {}",
+        if blocked.is_empty() {
+            "none".into()
+        } else {
+            blocked.join(", ")
+        }
     );
     let hit = if rep.iotlb_lookups >= rep.iotlb_misses && rep.iotlb_lookups > 0 {
         format!(

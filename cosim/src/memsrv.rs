@@ -4,7 +4,17 @@
 //! outstanding-request limit, out-of-order returns and random back-pressure. A memory error in the
 //! `HostMemory` (injected range or out of range) is returned as `mem_rsp_err`.
 //!
-//! Writes (`mem_req_op` = 1) get no response: the port contract defines responses for reads only.
+//! Ops (rtl/README.md "Memory port"):
+//! - 0: read 16 bytes at the address aligned down to 16; one response.
+//! - 1: write the strobed bytes of the 16 at the address aligned down to 16; one response (data
+//!   0), with `mem_rsp_err` when a byte could not be written (injected error or out of range).
+//! - 2: posted-interrupt descriptor update, performed atomically here (no other request is
+//!   served between its read and its write): the 64-byte PID at the address aligned down to 64 is
+//!   read (any byte unreadable: response with `mem_rsp_err`, nothing changed); if its control
+//!   qword (bytes 32..39) has reserved bits set (vtd-pcie.md B8: bits 15:2 and 31:24) nothing is
+//!   changed; else PIR\[`wdata[7:0]`\] is set and, when ON=0 and (URG=`wdata[8]` or SN=0), ON is
+//!   set. The response carries the *old* bytes 32..47, from which the unit decides the fault
+//!   (27h/28h) and whether to notify.
 
 use crate::dut::{DutIn, DutOut};
 use iommu_driver::mem::HostMemory;
@@ -51,6 +61,8 @@ struct Pending {
 pub struct MemStats {
     pub reads: u64,
     pub writes: u64,
+    /// Posted-interrupt descriptor updates (op 2).
+    pub posts: u64,
     pub errors: u64,
 }
 
@@ -128,7 +140,26 @@ impl MemServer {
             return;
         }
         let addr = out.mem_req_addr & !0xF;
-        if out.mem_req_op == 0 {
+        if out.mem_req_op == 2 {
+            self.stats.posts += 1;
+            if self.pending.iter().any(|p| p.id == out.mem_req_id) {
+                self.violations.push(format!(
+                    "cycle {now}: posted-interrupt update id {} issued while a request with that id is outstanding",
+                    out.mem_req_id
+                ));
+            }
+            let (data, err) = post_update(mem, out.mem_req_addr & !0x3F, out.mem_req_wdata[0]);
+            if err {
+                self.stats.errors += 1;
+            }
+            let lat = self.latency(rng);
+            self.pending.push(Pending {
+                ready_at: now + lat as u64,
+                id: out.mem_req_id,
+                data,
+                err,
+            });
+        } else if out.mem_req_op == 0 {
             self.stats.reads += 1;
             if self.pending.iter().any(|p| p.id == out.mem_req_id) {
                 self.violations.push(format!(
@@ -151,17 +182,27 @@ impl MemServer {
                     buf[4 * i + 3],
                 ]);
             }
-            let lo = self.cfg.latency_min.max(1);
-            let hi = self.cfg.latency_max.max(lo);
-            let lat = if hi > lo { rng.gen_range(lo..=hi) } else { lo };
+            let lat = self.latency(rng);
             self.pending.push(Pending {
                 ready_at: now + lat as u64,
                 id: out.mem_req_id,
                 data,
                 err,
             });
+        } else if out.mem_req_op != 1 {
+            self.violations.push(format!(
+                "cycle {now}: memory request with undefined op {} at {addr:#x}",
+                out.mem_req_op
+            ));
         } else {
             self.stats.writes += 1;
+            if self.pending.iter().any(|p| p.id == out.mem_req_id) {
+                self.violations.push(format!(
+                    "cycle {now}: memory write id {} issued while a request with that id is outstanding",
+                    out.mem_req_id
+                ));
+            }
+            let mut failed = false;
             let mut bytes = [0u8; 16];
             for (i, w) in out.mem_req_wdata.iter().enumerate() {
                 bytes[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
@@ -170,9 +211,64 @@ impl MemServer {
                 if out.mem_req_wstrb & (1 << b) != 0
                     && mem.write(Hpa(addr + b as u64), &[*byte]).is_err()
                 {
-                    self.stats.errors += 1;
+                    failed = true;
                 }
             }
+            if failed {
+                self.stats.errors += 1;
+            }
+            let lat = self.latency(rng);
+            self.pending.push(Pending {
+                ready_at: now + lat as u64,
+                id: out.mem_req_id,
+                data: [0; 4],
+                err: failed,
+            });
         }
     }
+}
+
+impl MemServer {
+    /// One read latency drawn from the configured range.
+    fn latency<R: Rng>(&self, rng: &mut R) -> u32 {
+        let lo = self.cfg.latency_min.max(1);
+        let hi = self.cfg.latency_max.max(lo);
+        if hi > lo {
+            rng.gen_range(lo..=hi)
+        } else {
+            lo
+        }
+    }
+}
+
+/// Reserved bits of the PID control qword (bytes 32..39): 15:2 and 31:24 (vtd-pcie.md B8).
+const PID_CONTROL_RESERVED: u64 = 0xFF00_FFFC;
+
+/// Op 2 on `mem` (see the module doc): returns the response data (old bytes 32..47 as four
+/// little-endian words) and whether the descriptor was unreadable.
+fn post_update(mem: &mut HostMemory, pda: u64, wdata0: u32) -> ([u32; 4], bool) {
+    let mut pid = [0u8; 64];
+    if mem.read(Hpa(pda), &mut pid).is_err() {
+        return ([0; 4], true);
+    }
+    let mut data = [0u32; 4];
+    for (i, w) in data.iter_mut().enumerate() {
+        let o = 32 + 4 * i;
+        *w = u32::from_le_bytes([pid[o], pid[o + 1], pid[o + 2], pid[o + 3]]);
+    }
+    let ctl = u64::from(data[0]) | u64::from(data[1]) << 32;
+    if ctl & PID_CONTROL_RESERVED != 0 {
+        return (data, false);
+    }
+    let vector = (wdata0 & 0xFF) as usize;
+    let urg = wdata0 & 0x100 != 0;
+    pid[vector / 8] |= 1 << (vector % 8);
+    let on = ctl & 1 != 0;
+    let sn = ctl & 2 != 0;
+    if !on && (urg || !sn) {
+        pid[32] |= 1;
+    }
+    // The read succeeded, so the write-back of the same bytes does too.
+    let err = mem.write(Hpa(pda), &pid).is_err();
+    (data, err)
 }

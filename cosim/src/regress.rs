@@ -5,6 +5,15 @@
 //! requests (reads, writes, atomics, interrupt-window writes, malformed headers, other address types)
 //! mixed with mid-run table changes: unmap + invalidation, corrupted entries left un-invalidated
 //! (stale windows), injected table-read errors, and fault handling.
+//!
+//! When the DUT has them, a seed also picks register-based or queued invalidation and, with the
+//! queue, interrupt remapping (IRTA size, x2APIC or xAPIC mode, CFI): a random interrupt
+//! remapping table of remapped and posted IRTEs (with their posted-interrupt descriptors), entries
+//! that are not present, have reserved bits, fail the SID check (SVT 00/01 with every SQ, 10 bus
+//! ranges, 11) or suppress faults (FPD); the request stream then carries remappable MSIs (with and
+//! without subhandle, some out of range, some with reserved bits), compatibility-format MSIs, and
+//! the mid-run changes include IRTE rewrites with or without an IEC invalidation (global or
+//! index-selective) and edits of posted-interrupt descriptors.
 
 use crate::dut::DutConfig;
 use crate::hdr::{Kind, Req};
@@ -13,7 +22,11 @@ use crate::memsrv::MemConfig;
 use crate::sim::Knobs;
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
-use iommu_driver::os::{BringUp, DeviceAssignment, InvRequest, Iommu, OsConfig, PageSize, Perms};
+use iommu_driver::os::{
+    BringUp, DeviceAssignment, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms,
+    PostedInterruptDescriptor, PostedIrte, RemappedIrte,
+};
+use iommu_driver::vtd::irte::Irte;
 use iommu_driver::{DomainId, Hpa, Iova, Rid};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -229,12 +242,22 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
         }
     }
     let te = !rng.gen_bool(0.08);
-    os.bring_up(BringUp {
-        qi: false,
-        ir: None,
-        te,
-    })
-    .map_err(e)?;
+    let caps = *os.caps();
+    let qi = caps.qi && rng.gen_bool(0.75);
+    let ir = if qi && caps.ir && rng.gen_bool(0.75) {
+        Some((
+            rng.gen_range(2..=6u8),
+            caps.eim && rng.gen_bool(0.5),
+            rng.gen_bool(0.5),
+        ))
+    } else {
+        None
+    };
+    os.bring_up(BringUp { qi, ir, te }).map_err(e)?;
+    let mut irs = match ir {
+        Some((s, eime, _)) => Some(IrSet::build(os, rng, &devs, s, eime, caps.pi)?),
+        None => None,
+    };
 
     let window = rng.gen_range(1..=24usize);
     let mut sent = 0u64;
@@ -245,12 +268,21 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
         }
         // Mid-run changes, now and then.
         if rng.gen_bool(0.004) {
-            mutate(os, rng, &dids, &devs, &mut maps)?;
+            if irs.is_some() && rng.gen_bool(0.3) {
+                if let Some(set) = irs.as_mut() {
+                    set.mutate(os, rng, &devs)?;
+                }
+            } else {
+                mutate(os, rng, &dids, &devs, &mut maps)?;
+            }
             continue;
         }
         let ls = os.platform_mut();
         if ls.in_flight() < window && ls.queued() < 2 {
-            let req = random_request(rng, &devs, &maps, &mut tag8);
+            let req = match irs.as_ref() {
+                Some(set) if rng.gen_bool(0.08) => set.request(rng, &devs),
+                _ => random_request(rng, &devs, &maps, &mut tag8),
+            };
             ls.submit(req);
             sent += 1;
         } else {
@@ -421,5 +453,229 @@ fn random_request(
     Request {
         hdr: r.encode(),
         data0,
+    }
+}
+
+/// The interrupt-remapping table of one seed: which indices hold an IRTE, for which requester.
+struct IrSet {
+    /// 2^(S+1).
+    entries: u32,
+    eime: bool,
+    pi: bool,
+    /// (index, the SID the entry is meant for).
+    used: Vec<(u16, Rid)>,
+    /// Posted-interrupt descriptors allocated so far.
+    pids: Vec<Hpa>,
+}
+
+impl IrSet {
+    fn build(
+        os: &mut Iommu<Lockstep>,
+        rng: &mut ChaCha8Rng,
+        devs: &[Dev],
+        s: u8,
+        eime: bool,
+        pi: bool,
+    ) -> Result<Self, String> {
+        let mut set = IrSet {
+            entries: 1u32 << (s + 1),
+            eime,
+            pi,
+            used: Vec::new(),
+            pids: Vec::new(),
+        };
+        for _ in 0..rng.gen_range(4..24) {
+            let index = rng.gen_range(0..set.entries) as u16;
+            if set.used.iter().any(|u| u.0 == index) {
+                continue;
+            }
+            let sid = devs.choose(rng).map(|d| d.rid).unwrap_or(Rid(0x0100));
+            set.write_entry(os, rng, index, sid)?;
+            set.used.push((index, sid));
+        }
+        Ok(set)
+    }
+
+    /// Write a random IRTE at `index` meant for `sid`.
+    fn write_entry(
+        &mut self,
+        os: &mut Iommu<Lockstep>,
+        rng: &mut ChaCha8Rng,
+        index: u16,
+        sid: Rid,
+    ) -> Result<(), String> {
+        let e = |x: iommu_driver::os::OsError| x.to_string();
+        let fpd = rng.gen_bool(0.15);
+        // SID check: mostly the requester (SVT 01, SQ 00), else other kinds and bad ones.
+        let (svt, sq, sidf) = match rng.gen_range(0..100) {
+            0..=64 => (1u8, 0u8, sid.0),
+            65..=74 => (1, rng.gen_range(1..=3), sid.0 ^ rng.gen_range(0..8)),
+            75..=82 => (0, 0, rng.gen()),
+            83..=90 => {
+                let bus = (sid.0 >> 8) as u8;
+                let lo = bus.saturating_sub(rng.gen_range(0..2));
+                let hi = bus.saturating_add(rng.gen_range(0..2));
+                // Sometimes a range that misses the requester's bus.
+                if rng.gen_bool(0.3) {
+                    (
+                        2,
+                        0,
+                        u16::from(hi.wrapping_add(1)) << 8 | u16::from(hi.wrapping_add(2)),
+                    )
+                } else {
+                    (2, 0, u16::from(lo) << 8 | u16::from(hi))
+                }
+            }
+            91..=95 => (1, 0, sid.0 ^ 0x0100),
+            _ => (3, 0, sid.0),
+        };
+        let raw = match rng.gen_range(0..100) {
+            0..=59 => {
+                let dst = if self.eime {
+                    rng.gen_range(0..0x1_0000u32) << rng.gen_range(0..16)
+                } else {
+                    RemappedIrte::xapic_dst(rng.gen())
+                };
+                RemappedIrte {
+                    present: true,
+                    fpd,
+                    dm: rng.gen_bool(0.2),
+                    rh: rng.gen_bool(0.2),
+                    tm: rng.gen_bool(0.2),
+                    dlm: if rng.gen_bool(0.8) {
+                        0
+                    } else {
+                        rng.gen_range(0..8)
+                    },
+                    avail: rng.gen_range(0..16),
+                    vector: rng.gen_range(0x20..=0xFF),
+                    dst,
+                    sid: sidf,
+                    sq,
+                    svt,
+                }
+                .encode()
+            }
+            60..=84 if self.pi => {
+                let pid = if self.pids.is_empty() || rng.gen_bool(0.5) {
+                    let p = os.alloc_pid().map_err(e)?;
+                    os.write_pid(p, &random_pid(rng)).map_err(e)?;
+                    self.pids.push(p);
+                    p
+                } else {
+                    *self.pids.choose(rng).expect("non-empty")
+                };
+                PostedIrte {
+                    present: true,
+                    fpd,
+                    avail: rng.gen_range(0..16),
+                    urg: rng.gen_bool(0.3),
+                    vector: rng.gen(),
+                    pda: pid,
+                    sid: sidf,
+                    sq,
+                    svt,
+                }
+                .encode()
+            }
+            85..=92 => u128::from(fpd) << 1, // not present
+            _ => {
+                // A reserved bit of the remapped format, present.
+                let m = Irte::reserved_mask(false, self.eime, self.pi);
+                let bits: Vec<u32> = (0..128).filter(|b| m >> b & 1 == 1).collect();
+                let b = *bits.choose(rng).expect("the format has reserved bits");
+                RemappedIrte::simple(0x40, 0, sid.0).encode() | 1u128 << b
+            }
+        };
+        os.write_irte_raw(u32::from(index), raw).map_err(e)
+    }
+
+    /// A random interrupt request toward this table.
+    fn request(&self, rng: &mut ChaCha8Rng, devs: &[Dev]) -> Request {
+        let (index, sid) = self.used.choose(rng).copied().unwrap_or((0, Rid(0x0100)));
+        let rid = if rng.gen_bool(0.85) {
+            sid
+        } else {
+            devs.choose(rng).map(|d| d.rid).unwrap_or(sid)
+        };
+        let m = match rng.gen_range(0..100) {
+            0..=59 => MsiMessage::remappable(index, None),
+            60..=74 => {
+                // Subhandle: handle + data = index (mod 2^16).
+                let sub = rng.gen_range(0..8u16);
+                MsiMessage::remappable(index.wrapping_sub(sub), Some(sub))
+            }
+            75..=82 => MsiMessage::remappable(rng.gen_range(0..2 * self.entries) as u16, None),
+            83..=90 => MsiMessage::compat(rng.gen(), rng.gen()),
+            _ => {
+                let mut m = MsiMessage::remappable(index, None);
+                m.data |= rng.gen_range(1..=0xFFFFu32) << 16;
+                m
+            }
+        };
+        let r = Req::write(rid.0, rng.gen(), m.addr, 4);
+        Request {
+            hdr: r.encode(),
+            data0: m.data,
+        }
+    }
+
+    /// One mid-run change of the interrupt side.
+    fn mutate(
+        &mut self,
+        os: &mut Iommu<Lockstep>,
+        rng: &mut ChaCha8Rng,
+        devs: &[Dev],
+    ) -> Result<(), String> {
+        let e = |x: iommu_driver::os::OsError| x.to_string();
+        match rng.gen_range(0..10) {
+            // Rewrite an IRTE; usually invalidate its IEC entry (index-selective or global),
+            // sometimes not (a stale window until a later invalidation covers it).
+            0..=5 if !self.used.is_empty() => {
+                let k = rng.gen_range(0..self.used.len());
+                let (index, _) = self.used[k];
+                let sid = devs.choose(rng).map(|d| d.rid).unwrap_or(Rid(0x0100));
+                self.write_entry(os, rng, index, sid)?;
+                self.used[k].1 = sid;
+                match rng.gen_range(0..10) {
+                    0..=5 => {
+                        let im = rng.gen_range(0..=3u8);
+                        os.invalidate(&[InvRequest::IecIndex { iidx: index, im }])
+                            .map_err(e)?;
+                    }
+                    6 | 7 => os.invalidate(&[InvRequest::IecGlobal]).map_err(e)?,
+                    _ => {}
+                }
+            }
+            // Edit a posted-interrupt descriptor (software consumed the PIR, set SN, ...).
+            6 | 7 if !self.pids.is_empty() => {
+                let p = *self.pids.choose(rng).expect("non-empty");
+                os.write_pid(p, &random_pid(rng)).map_err(e)?;
+            }
+            // Close every IRTE stale window.
+            _ => os.invalidate(&[InvRequest::IecGlobal]).map_err(e)?,
+        }
+        Ok(())
+    }
+}
+
+/// A posted-interrupt descriptor with random ON/SN/NV/NDST and a few PIR bits.
+fn random_pid(rng: &mut ChaCha8Rng) -> PostedInterruptDescriptor {
+    PostedInterruptDescriptor {
+        pir: [
+            rng.gen::<u64>() & rng.gen::<u64>(),
+            0,
+            0,
+            rng.gen::<u64>() & rng.gen::<u64>(),
+        ],
+        on: rng.gen_bool(0.3),
+        sn: rng.gen_bool(0.3),
+        nv: rng.gen(),
+        ndst: if rng.gen_bool(0.5) {
+            rng.gen::<u32>()
+        } else {
+            u32::from(rng.gen::<u8>()) << 8
+        },
+        ..Default::default()
     }
 }

@@ -1,8 +1,15 @@
 //! The built-in scenario of `iommu-cosim run`: an SR-IOV NIC (a PF and 8 VFs in 4 domains) doing
-//! ring-buffer DMA — descriptor reads, packet-buffer writes, descriptor write-backs and MSIs — over
-//! 4 KiB and 2 MiB mappings, with streaming unmap + invalidate + remap cycles like a Linux driver's
-//! dma_unmap/dma_map, and one rogue VF that DMAs into another domain's IOVA range. Every request is
-//! checked in lockstep against the golden model.
+//! ring-buffer DMA — descriptor reads, packet-buffer writes, descriptor write-backs and MSI-X
+//! interrupts — over 4 KiB and 2 MiB mappings, with streaming unmap + invalidate + remap cycles
+//! like a Linux driver's dma_unmap/dma_map, and one rogue VF that DMAs into another domain's IOVA
+//! range. Every request is checked in lockstep against the golden model.
+//!
+//! With interrupt remapping (ECAP.IR, with queued invalidation), each function has two MSI-X
+//! vectors, each its own IRTE (remappable format, x2APIC when ECAP.EIM): the PF and VF1-4 are
+//! remapped to host CPUs; VF5-8 (domain 4) form a VM whose vectors are posted to its two vCPUs'
+//! posted-interrupt descriptors, which the "hypervisor" drains now and then (PIR and ON cleared).
+//! The rogue VF also spoofs interrupts: another function's handle (SID check, 26h), a
+//! compatibility-format MSI (25h), and a burst of DMA data written into the interrupt window (20h).
 
 use crate::dut::DutConfig;
 use crate::hdr::Req;
@@ -11,7 +18,10 @@ use crate::memsrv::MemConfig;
 use crate::sim::Knobs;
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
-use iommu_driver::os::{BringUp, InvRequest, Iommu, OsConfig, PageSize, Perms};
+use iommu_driver::os::{
+    BringUp, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms, PostedInterruptDescriptor,
+    PostedIrte, RemappedIrte,
+};
 use iommu_driver::{DomainId, Hpa, Iova, Rid};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,6 +58,12 @@ pub struct NicReport {
     pub walk_reads: u64,
     pub ctx_misses: u64,
     pub faults_recorded: u64,
+    /// Interrupt counters read from the DUT: remapped (IM=0), posted (IM=1), IEC lookups and
+    /// misses (IRTE fetches).
+    pub irq_remapped: u64,
+    pub irq_posted: u64,
+    pub iec_lookups: u64,
+    pub iec_misses: u64,
     pub unmap_cycles: u64,
     pub failures: Vec<Mismatch>,
     pub error: Option<String>,
@@ -73,7 +89,8 @@ struct Ring {
     /// Buffer slots: (IOVA base, size of the mapping); 2 KiB packet slots inside.
     bufs: Vec<(u64, PageSize)>,
     head: u64,
-    msi_data: u32,
+    /// The interrupt the function sends (address, data) for each of its MSI-X vectors.
+    msix: Vec<(u64, u32)>,
 }
 
 /// Run the NIC scenario.
@@ -89,6 +106,10 @@ pub fn run_nic(opts: &NicOpts) -> NicReport {
         walk_reads: 0,
         ctx_misses: 0,
         faults_recorded: 0,
+        irq_remapped: 0,
+        irq_posted: 0,
+        iec_lookups: 0,
+        iec_misses: 0,
         unmap_cycles: 0,
         failures: Vec::new(),
         error: None,
@@ -142,6 +163,10 @@ pub fn run_nic(opts: &NicOpts) -> NicReport {
         rep.walk_reads = rd(0x318);
         rep.ctx_misses = rd(0x320);
         rep.faults_recorded = rd(0x340);
+        rep.irq_remapped = rd(0x330);
+        rep.irq_posted = rd(0x338);
+        rep.iec_lookups = rd(0x350);
+        rep.iec_misses = rd(0x328);
     }
     ls.sim.dut.trace_close();
     rep.stats = ls.stats.clone();
@@ -210,15 +235,64 @@ fn nic(
             ring,
             bufs,
             head: 0,
-            msi_data: 0x40 + i as u32,
+            msix: vec![(0xFEE0_0000, 0x40 + i as u32)],
         });
     }
+    let ir = os.caps().ir && os.caps().qi;
+    let eime = os.caps().eim;
     os.bring_up(BringUp {
-        qi: false,
-        ir: None,
+        qi: ir,
+        ir: ir.then_some((5, eime, false)),
         te: true,
     })
     .map_err(e)?;
+    // MSI-X through interrupt remapping: IRTEs 2i and 2i+1 for function i.
+    let mut vcpus: Vec<Hpa> = Vec::new();
+    if ir {
+        let posted = os.caps().pi;
+        if posted {
+            for v in 0..2u32 {
+                let pid = os.alloc_pid().map_err(e)?;
+                os.write_pid(
+                    pid,
+                    &PostedInterruptDescriptor {
+                        nv: 0xF2,
+                        ndst: if eime { v } else { v << 8 },
+                        ..Default::default()
+                    },
+                )
+                .map_err(e)?;
+                vcpus.push(pid);
+            }
+        }
+        for (i, r) in rings.iter_mut().enumerate() {
+            r.msix.clear();
+            for k in 0..2u32 {
+                let index = 2 * i as u32 + k;
+                if posted && r.did == DomainId(4) {
+                    let e2 = PostedIrte {
+                        present: true,
+                        vector: 0x50 + index as u8,
+                        pda: vcpus[k as usize],
+                        sid: r.rid.0,
+                        svt: 1,
+                        ..Default::default()
+                    };
+                    os.set_irte_posted(index, &e2).map_err(e)?;
+                } else {
+                    let dst = if eime {
+                        i as u32
+                    } else {
+                        RemappedIrte::xapic_dst(i as u8)
+                    };
+                    let e2 = RemappedIrte::simple(0x40 + index as u8, dst, r.rid.0);
+                    os.set_irte_remapped(index, &e2).map_err(e)?;
+                }
+                let m = MsiMessage::remappable(index as u16, None);
+                r.msix.push((m.addr, m.data));
+            }
+        }
+    }
 
     let bar = if opts.progress {
         let b = indicatif::ProgressBar::new(opts.requests);
@@ -243,6 +317,15 @@ fn nic(
         }
         // Streaming DMA API: every ~2000 requests one 4 KiB-buffer function unmaps a buffer,
         // invalidates it (page-selective, as Linux), and maps a fresh page in its place.
+        // The hypervisor runs a vCPU now and then: it consumes the posted vectors (PIR) and
+        // clears ON, so the next posting notifies again.
+        if sent > 0 && sent % 3000 == 1500 && !vcpus.is_empty() {
+            let pid = vcpus[rng.gen_range(0..vcpus.len())];
+            let mut d = os.read_pid(pid).map_err(e)?;
+            d.pir = [0; 4];
+            d.on = false;
+            os.write_pid(pid, &d).map_err(e)?;
+        }
         if sent > 0 && sent % 2000 == 0 {
             let r = &mut rings[1 + 2 * rng.gen_range(0..4usize)];
             let k = rng.gen_range(0..r.bufs.len());
@@ -274,6 +357,26 @@ fn nic(
         let r = &mut rings[i];
         tag8 = tag8.wrapping_add(1);
         let slot = r.head % 256;
+        if i == rogue && !vcpus.is_empty() && rng.gen_bool(0.05) {
+            // Interrupt spoofing: the PF's handle (26h), a compatibility-format MSI (25h), or
+            // DMA data written into the interrupt window (20h).
+            let (addr, data, len) = match rng.gen_range(0..3) {
+                0 => (rings[0].msix[0].0, rings[0].msix[0].1, 4),
+                1 => (0xFEE0_0000 | u64::from(rng.gen::<u8>()) << 12, 0x4030, 4),
+                _ => (
+                    0xFEE0_0000 + 0x40 * rng.gen_range(0..64u64),
+                    0xDEAD_BEEF,
+                    64,
+                ),
+            };
+            let r = &rings[i];
+            ls.submit(Request {
+                hdr: Req::write(r.rid.0, tag8, addr, len).encode(),
+                data0: data,
+            });
+            sent += 1;
+            continue;
+        }
         let req = if i == rogue && rng.gen_bool(0.5) {
             // The rogue VF aims at the PF's buffers (IOVAs its domain never mapped).
             let target = pf_bufs[rng.gen_range(0..pf_bufs.len())] + 0x800 * rng.gen_range(0..2u64);
@@ -296,9 +399,9 @@ fn nic(
                     Req::write(r.rid.0, tag8, r.ring + slot * 16, 16)
                 }
                 _ => {
-                    let mut m = Req::write(r.rid.0, tag8, 0xFEE0_0000, 4);
+                    let (addr, data0) = r.msix[(slot as usize) % r.msix.len()];
+                    let mut m = Req::write(r.rid.0, tag8, addr, 4);
                     m.len_dw = 1;
-                    let data0 = r.msi_data;
                     ls.submit(Request {
                         hdr: m.encode(),
                         data0,

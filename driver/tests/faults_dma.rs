@@ -813,14 +813,26 @@ fn fault_05h_atomic_needs_write_permission() {
     // A8 step 10 + decisions: an atomic needs R and W; W missing -> 5h; non-posted -> UR; T=1.
     let mut os = perm_setup();
     let o = os.platform_mut().process(&atomic_req(DEV, RO_IOVA + 4));
-    expect_recorded(&mut os, o, ur(0x05), frcd_dma(0x05, DEV, RO_IOVA, true, 0));
+    // Decoded by hand: F=1 T=1 (127:126) FR=05 (103:96) | T2=1 (92) SID=0310 | FI=RO_IOVA page.
+    // {T,T2} = 11 marks an AtomicOp (EDK2 Vtd.h, VirtualBox); a read would have T2=0.
+    expect_recorded(
+        &mut os,
+        o,
+        ur(0x05),
+        0xC000_0005_1000_0310_0000_0000_0000_0000 | RO_IOVA as u128,
+    );
 }
 
 #[test]
 fn fault_06h_atomic_needs_read_permission() {
     let mut os = perm_setup();
     let o = os.platform_mut().process(&atomic_req(DEV, WO_IOVA));
-    expect_recorded(&mut os, o, ur(0x06), frcd_dma(0x06, DEV, WO_IOVA, true, 0));
+    expect_recorded(
+        &mut os,
+        o,
+        ur(0x06),
+        0xC000_0006_1000_0310_0000_0000_0000_0000 | WO_IOVA as u128,
+    );
     // With R and W the atomic is forwarded.
     assert_eq!(
         os.platform_mut().process(&atomic_req(DEV, ADDR)),

@@ -32,7 +32,7 @@ module tb_iommu;
   wire         mem_req_valid;
   reg          mem_req_ready = 1;
   wire [ID_W-1:0] mem_req_id;
-  wire         mem_req_op;
+  wire [1:0]   mem_req_op;
   wire [63:0]  mem_req_addr;
   wire [127:0] mem_req_wdata;
   wire [15:0]  mem_req_wstrb;
@@ -51,7 +51,8 @@ module tb_iommu;
 
   iommu_top #(
 `ifdef TINY
-    .CC_ENTRIES(2), .TLB_SETS(1), .TLB_WAYS(2), .PSC_ENTRIES(2), .WALKERS(1), .ROB_DEPTH(2)
+    .CC_ENTRIES(2), .TLB_SETS(1), .TLB_WAYS(2), .PSC_ENTRIES(2), .WALKERS(1), .ROB_DEPTH(2),
+    .IEC_ENTRIES(2)
 `endif
   ) dut (.*);
 
@@ -253,8 +254,9 @@ module tb_iommu;
     // identity registers
     r32(12'h000, v32); check(v32 == 32'h10, "VER");
     r64(12'h008, v64); check(v64[12:8] == 5'b01110 && v64[21:16] == 56 && v64[33:24] == 10'h20 &&
-                             v64[47:40] == 7 && v64[59] == 0, "CAP");
-    r64(12'h010, v64); check(v64[17:8] == 10'h10 && v64[1] == 0 && v64[3] == 0 && v64[6] == 1, "ECAP");
+                             v64[47:40] == 7 && v64[59] == 1 && v64[55:54] == 2'b11, "CAP");
+    r64(12'h010, v64); check(v64[17:8] == 10'h10 && v64[1] == 1 && v64[3] == 1 && v64[4] == 1 && v64[6] == 1,
+                             "ECAP");
     r32(12'h038, v32); check(v32 == 32'h8000_0000, "FECTL reset IM=1");
 
     // TE=0: identity

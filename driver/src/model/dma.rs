@@ -654,6 +654,7 @@ impl Model {
                     sid: r.rid,
                     fi: r.addr & !0xFFF,
                     t_read: r.access != Access::Write,
+                    t2: r.access == Access::Atomic,
                     at: r.at,
                     fpd: fi.fpd,
                 },
@@ -722,6 +723,47 @@ impl Model {
         req: &Request,
         outcome: &Outcome,
     ) -> Result<(), ModelError> {
+        self.commit_variant(mem, req, outcome, 0)
+    }
+
+    /// In how many ways committing `outcome` may change the fault registers. Usually 1; 2 when
+    /// the DUT may have produced the same outcome through entries that differ in fault
+    /// qualification (e.g. a stale cached IRTE or context entry with FPD=1 while the entry in
+    /// memory has FPD=0): one variant records the fault, the other does not. The ports cannot
+    /// tell them apart, so a scoreboard keeps one world per variant until a register read does.
+    /// 0 if `outcome` is not allowed.
+    pub fn commit_variants(&self, mem: &HostMemory, req: &Request, outcome: &Outcome) -> usize {
+        match self.classify(req) {
+            Class::Malformed { .. } | Class::WindowRead => 1,
+            Class::Interrupt(hdr) => {
+                self.ir_commit_variants(mem, hdr.requester_id, &hdr, req.data0, outcome)
+            }
+            Class::Dma(r) => {
+                let (mut rec, mut norec) = (false, false);
+                self.dma_paths(mem, &r, &mut |p| {
+                    if p.outcome == *outcome {
+                        if path_records(p) {
+                            rec = true;
+                        } else {
+                            norec = true;
+                        }
+                    }
+                    false
+                });
+                usize::from(rec) + usize::from(norec)
+            }
+        }
+    }
+
+    /// [`Model::commit`] of variant `k` (< [`Model::commit_variants`]): variant 0 is the one the
+    /// first entries giving the outcome take (fresh first), variant 1 the other recording choice.
+    pub fn commit_variant(
+        &mut self,
+        mem: &mut HostMemory,
+        req: &Request,
+        outcome: &Outcome,
+        k: usize,
+    ) -> Result<(), ModelError> {
         match self.classify(req) {
             Class::Malformed { posted } => {
                 self.check_single(fault_outcome(posted, None, false), outcome)?;
@@ -730,17 +772,27 @@ impl Model {
             }
             Class::WindowRead => self.check_single(fault_outcome(false, None, false), outcome),
             Class::Interrupt(hdr) => {
-                self.ir_commit(mem, hdr.requester_id, &hdr, req.data0, outcome)
+                self.ir_commit(mem, hdr.requester_id, &hdr, req.data0, outcome, k)
             }
             Class::Dma(r) => {
                 // Every path giving the DUT's outcome may be the one the DUT took: the fault is
-                // recorded once (first such path, fresh first), and the cacheable items of all
-                // of them are observed (the DUT may hold any of them now).
+                // recorded once (the first such path of variant k, fresh first), and the
+                // cacheable items of all of them are observed (the DUT may hold any of them now).
                 let mut first: Option<Path> = None;
                 let mut more: Vec<Path> = Vec::new(); // allocates only with several matches
+                let mut first_rec: Option<bool> = None;
                 self.dma_paths(mem, &r, &mut |p| {
                     if p.outcome == *outcome {
-                        if first.is_none() {
+                        let rec = path_records(p);
+                        let variant = match first_rec {
+                            None => {
+                                first_rec = Some(rec);
+                                0
+                            }
+                            Some(f) if f == rec => 0,
+                            Some(_) => 1,
+                        };
+                        if first.is_none() && variant == k {
                             first = Some(*p);
                         } else {
                             more.push(*p);
@@ -788,7 +840,7 @@ impl Model {
                 let o = *allowed.fresh();
                 // The fresh outcome is always in the set; a memory error in a side effect is
                 // invisible on this path (the DUT would see the same error).
-                let _ = self.ir_commit(mem, hdr.requester_id, &hdr, req.data0, &o);
+                let _ = self.ir_commit(mem, hdr.requester_id, &hdr, req.data0, &o, 0);
                 o
             }
             Class::Dma(r) => {
@@ -798,4 +850,9 @@ impl Model {
             }
         }
     }
+}
+
+/// Whether committing path `p` writes a fault record (a fault that FPD does not suppress).
+fn path_records(p: &Path) -> bool {
+    p.fault.is_some_and(|f| !(f.qualified && f.fpd))
 }

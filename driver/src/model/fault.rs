@@ -9,6 +9,7 @@ pub(crate) mod frcd {
     pub const FR_SHIFT: u32 = 96;
     pub const AT_SHIFT: u32 = 124;
     pub const T_BIT: u128 = 1 << 126;
+    pub const T2_BIT: u128 = 1 << 92;
     pub const F_BIT: u128 = 1 << 127;
 }
 
@@ -63,7 +64,8 @@ impl Model {
     /// 2. PFO=1: dropped;
     /// 3. a pending record (F=1) with the same SID *and* the same reason: dropped (compressed);
     /// 4. FRCD\[next\].F=1: set PFO, dropped;
-    /// 5. write FRCD\[next\] (FI, SID, FR, AT, T, F=1; T2/PRIV/EXE/PP/PV = 0), and if PPF was 0
+    /// 5. write FRCD\[next\] (FI, SID, FR, AT, T, T2, F=1; PRIV/EXE/PP/PV = 0; {T,T2} = 00 write,
+    ///    10 read, 11 atomic, as EDK2's `Vtd.h` and VirtualBox record them), and if PPF was 0
     ///    set FRI = next; next = (next+1) mod (NFR+1);
     /// 6. fault event rule.
     pub(crate) fn record_fault(&mut self, f: &PendingFault) {
@@ -101,6 +103,7 @@ impl Model {
             | (code << frcd::FR_SHIFT)
             | (((f.at & 3) as u128) << frcd::AT_SHIFT)
             | if f.t_read { frcd::T_BIT } else { 0 }
+            | if f.t2 { frcd::T2_BIT } else { 0 }
             | frcd::F_BIT;
         if !old_ppf {
             self.fsts = (self.fsts & !fsts::FRI_MASK) | ((n as u32) << fsts::FRI_SHIFT);

@@ -141,6 +141,12 @@ struct IrResult {
 }
 
 impl IrResult {
+    /// Committing it writes a fault record (a fault FPD does not suppress).
+    fn records(&self) -> bool {
+        self.fault
+            .is_some_and(|f| !(f.fpd && f.reason.is_qualified()))
+    }
+
     fn fault(reason: FaultReason, index: u16, fpd: bool, fetched: bool) -> Self {
         IrResult {
             outcome: Outcome::Drop {
@@ -220,8 +226,38 @@ impl Model {
         hdr: &tlp::RequestHeader,
         data0: u32,
         outcome: &Outcome,
+        variant: usize,
     ) -> Result<(), ModelError> {
-        self.ir_commit_req(mem, &IrRequest::from_header(rid, hdr, data0), outcome)
+        self.ir_commit_req(
+            mem,
+            &IrRequest::from_header(rid, hdr, data0),
+            outcome,
+            variant,
+        )
+    }
+
+    /// How many fault-recording variants committing `outcome` has (see
+    /// [`Model::commit_variants`]): 2 when the results giving it differ in whether the fault is
+    /// recorded (a stale cached IRTE with another FPD), else 1; 0 if not allowed.
+    pub(crate) fn ir_commit_variants(
+        &self,
+        mem: &HostMemory,
+        rid: Rid,
+        hdr: &tlp::RequestHeader,
+        data0: u32,
+        outcome: &Outcome,
+    ) -> usize {
+        let (mut rec, mut norec) = (false, false);
+        self.ir_results(mem, &IrRequest::from_header(rid, hdr, data0), |r| {
+            if r.outcome == *outcome {
+                if r.records() {
+                    rec = true;
+                } else {
+                    norec = true;
+                }
+            }
+        });
+        usize::from(rec) + usize::from(norec)
     }
 
     /// [`Model::ir_commit`] on the extracted request fields.
@@ -230,10 +266,22 @@ impl Model {
         mem: &mut HostMemory,
         req: &IrRequest,
         outcome: &Outcome,
+        variant: usize,
     ) -> Result<(), ModelError> {
         let mut all: Vec<IrResult> = Vec::with_capacity(2);
         self.ir_results(mem, req, |r| all.push(r));
-        let Some(chosen) = all.iter().find(|r| r.outcome == *outcome).copied() else {
+        // Variant 0: the first result giving the outcome (fresh first); variant 1: the first one
+        // whose fault recording differs from it.
+        let first = all.iter().find(|r| r.outcome == *outcome).copied();
+        let chosen = match (first, variant) {
+            (Some(f), 0) => Some(f),
+            (Some(f), _) => all
+                .iter()
+                .find(|r| r.outcome == *outcome && r.records() != f.records())
+                .copied(),
+            (None, _) => None,
+        };
+        let Some(chosen) = chosen else {
             let mut allowed: Vec<Outcome> = Vec::with_capacity(all.len());
             for r in &all {
                 if !allowed.contains(&r.outcome) {
@@ -271,6 +319,7 @@ impl Model {
                 sid: req.rid,
                 fi: u64::from(f.index) << 48,
                 t_read: false,
+                t2: false,
                 at: 0,
                 fpd: f.fpd,
             });

@@ -100,6 +100,8 @@ pub(crate) struct PendingFault {
     pub fi: u64,
     /// FRCD T: true for reads and atomics, false for writes (and interrupt requests).
     pub t_read: bool,
+    /// FRCD T2: true for atomics ({T,T2} = 11), false otherwise.
+    pub t2: bool,
     /// The request's AT.
     pub at: u8,
     /// FPD of the context entry / IRTE that applies (suppresses qualified faults).
