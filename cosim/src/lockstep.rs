@@ -484,11 +484,16 @@ impl Lockstep {
         false
     }
 
-    /// A drop is one of the allowed outcomes.
+    /// An outcome without egress (a drop, or a posting without notification) is allowed.
     fn drop_allowed(p: &Pend) -> bool {
-        p.allowed
-            .as_ref()
-            .is_some_and(|a| a.iter().any(|o| matches!(o, Outcome::Drop { .. })))
+        p.allowed.as_ref().is_some_and(|a| {
+            a.iter().any(|o| {
+                matches!(
+                    o,
+                    Outcome::Drop { .. } | Outcome::Posted { notify: None, .. }
+                )
+            })
+        })
     }
 
     /// Only a drop is allowed for this request (it can never produce egress).
@@ -508,14 +513,11 @@ impl Lockstep {
                 continue;
             }
             // An earlier request that can only be dropped; with in-order retirement, an earlier
-            // posted DMA write still outstanding when a later request leaves on the same (dn)
-            // channel; and an earlier posted write this one may not pass (decisions.md "Ordering").
+            // posted write (DMA or interrupt) still outstanding when a later request leaves on
+            // dn or irq (the two channels hand off in retirement order); and an earlier posted
+            // write this one may not pass (decisions.md "Ordering").
             let drop_now = Self::certain_drop(e)
-                || (self.in_order
-                    && chan == Chan::Dn
-                    && e.info.posted
-                    && !e.irq
-                    && Self::drop_allowed(e))
+                || (self.in_order && chan != Chan::Cpl && e.info.posted && Self::drop_allowed(e))
                 || (chan != Chan::Cpl && !Self::may_pass(&self.pending[i], e));
             if drop_now {
                 self.pending[j].seen = Some((cyc, Seen::Dropped));
