@@ -17,6 +17,11 @@
 //! overlapping it fails with [`MemError::Injected`]: this is how a table-read error (VT-d fault
 //! reasons 7h/8h/9h/23h) is provoked without poking into a model's internals.
 //!
+//! A journal ([`HostMemory::start_journal`], [`HostMemory::take_journal`]) records every change
+//! (writes with the bytes they replaced, error-range changes) as [`MemChange`]s, so that another
+//! copy can follow the same edits ([`HostMemory::apply_change`]) and a scoreboard can look at the
+//! memory as it was before them ([`HostMemory::revert_change`]).
+//!
 //! # Image format (version 1)
 //!
 //! [`HostMemory::save`] writes, all integers little-endian:
@@ -96,6 +101,18 @@ pub enum MemError {
     BadImage { offset: u64, defect: ImageDefect },
 }
 
+/// One recorded change of a [`HostMemory`] (see [`HostMemory::start_journal`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemChange {
+    /// `new` was written at `addr` over `old` (same length).
+    Write { addr: Hpa, old: Vec<u8>, new: Vec<u8> },
+    /// The injected error ranges changed from `old` to `new`.
+    Errors {
+        old: Vec<(u64, u64)>,
+        new: Vec<(u64, u64)>,
+    },
+}
+
 /// Sparse host physical memory (see the module documentation).
 pub struct HostMemory {
     /// Backing chunks in allocation order. Chunks are never freed, so an index stays valid.
@@ -109,6 +126,8 @@ pub struct HostMemory {
     /// Recently used chunks, a small direct-mapped cache in front of `index` (see
     /// [`HostMemory::chunk`]).
     recent: Recent,
+    /// Changes since [`HostMemory::start_journal`], while journaling.
+    journal: Option<Vec<MemChange>>,
 }
 
 /// Number of slots of the recent-chunk cache.
@@ -202,6 +221,7 @@ impl Clone for HostMemory {
             errors: self.errors.clone(),
             limit: self.limit,
             recent: Recent::default(),
+            journal: None,
         };
         for (base, src) in self.chunks() {
             // Allocation failure here is an out-of-memory condition, like `Vec::clone`.
@@ -255,6 +275,7 @@ impl HostMemory {
             errors: Vec::new(),
             limit: None,
             recent: Recent::default(),
+            journal: None,
         }
     }
 
@@ -267,6 +288,7 @@ impl HostMemory {
             errors: Vec::new(),
             limit: Some(limit),
             recent: Recent::default(),
+            journal: None,
         }
     }
 
@@ -369,6 +391,33 @@ impl HostMemory {
     /// error) nothing changes. Writing zeros to never-written memory allocates nothing.
     pub fn write(&mut self, addr: Hpa, data: &[u8]) -> Result<(), MemError> {
         self.check(addr.0, data.len() as u64)?;
+        if self.journal.is_some() {
+            let mut old = vec![0u8; data.len()];
+            self.read_unchecked(addr.0, &mut old);
+            if let Some(j) = self.journal.as_mut() {
+                j.push(MemChange::Write {
+                    addr,
+                    old,
+                    new: data.to_vec(),
+                });
+            }
+        }
+        self.write_unchecked(addr.0, data)
+    }
+
+    /// Read without the limit and error checks (the range does not wrap).
+    fn read_unchecked(&self, addr: u64, buf: &mut [u8]) {
+        for (base, off, at, n) in Self::pieces(addr, buf.len()) {
+            match self.chunk(base) {
+                Some(c) => buf[at..at + n].copy_from_slice(&c.map[off..off + n]),
+                None => buf[at..at + n].fill(0),
+            }
+        }
+    }
+
+    /// Write without the limit and error checks (the range does not wrap).
+    fn write_unchecked(&mut self, addr: u64, data: &[u8]) -> Result<(), MemError> {
+        let addr = Hpa(addr);
         // Allocate first so that an allocation failure leaves memory unchanged.
         for (base, _, at, n) in Self::pieces(addr.0, data.len()) {
             if !self.index.contains_key(&base) && data[at..at + n].iter().any(|b| *b != 0) {
@@ -449,12 +498,96 @@ impl HostMemory {
     /// Make every later access overlapping `[addr, addr+len)` fail with [`MemError::Injected`].
     /// A range reaching past 2^64 is clipped there; `len == 0` marks nothing.
     pub fn inject_error(&mut self, addr: Hpa, len: u64) {
-        self.errors.push((addr.0, len));
+        let mut new = self.errors.clone();
+        new.push((addr.0, len));
+        self.set_errors(new);
     }
 
     /// Remove all injected error ranges.
     pub fn clear_errors(&mut self) {
-        self.errors.clear();
+        self.set_errors(Vec::new());
+    }
+
+    fn set_errors(&mut self, new: Vec<(u64, u64)>) {
+        if let Some(j) = self.journal.as_mut() {
+            j.push(MemChange::Errors {
+                old: self.errors.clone(),
+                new: new.clone(),
+            });
+        }
+        self.errors = new;
+    }
+
+    /// Start recording every change (writes and error-range changes) until
+    /// [`HostMemory::take_journal`]. Reads are not recorded.
+    pub fn start_journal(&mut self) {
+        if self.journal.is_none() {
+            self.journal = Some(Vec::new());
+        }
+    }
+
+    /// Whether a journal is being recorded.
+    pub fn journaling(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// Stop recording and return the changes since [`HostMemory::start_journal`], oldest first
+    /// (empty when no journal was started).
+    pub fn take_journal(&mut self) -> Vec<MemChange> {
+        self.journal.take().unwrap_or_default()
+    }
+
+    /// Make the change's new state hold here (bytes or error ranges), whatever was there, and
+    /// without recording it. Fails only when backing cannot be allocated.
+    pub fn apply_change(&mut self, c: &MemChange) -> Result<(), MemError> {
+        match c {
+            MemChange::Write { addr, new, .. } => {
+                self.check_range(addr.0, new.len())?;
+                self.write_unchecked(addr.0, new)
+            }
+            MemChange::Errors { new, .. } => {
+                self.errors = new.clone();
+                Ok(())
+            }
+        }
+    }
+
+    /// Put back the change's old state, without recording it, and return the change that
+    /// restores what was here before this call (apply it to undo the revert).
+    pub fn revert_change(&mut self, c: &MemChange) -> Result<MemChange, MemError> {
+        match c {
+            MemChange::Write { addr, old, .. } => {
+                self.check_range(addr.0, old.len())?;
+                let mut cur = vec![0u8; old.len()];
+                self.read_unchecked(addr.0, &mut cur);
+                self.write_unchecked(addr.0, old)?;
+                Ok(MemChange::Write {
+                    addr: *addr,
+                    old: old.clone(),
+                    new: cur,
+                })
+            }
+            MemChange::Errors { old, .. } => {
+                let cur = std::mem::replace(&mut self.errors, old.clone());
+                Ok(MemChange::Errors {
+                    old: old.clone(),
+                    new: cur,
+                })
+            }
+        }
+    }
+
+    /// The limit check alone (a recorded change passed the error check where it was made).
+    fn check_range(&self, addr: u64, len: usize) -> Result<(), MemError> {
+        let end = addr as u128 + len as u128;
+        let top = self.limit.map_or(1u128 << 64, |l| l as u128);
+        if end > top {
+            return Err(MemError::OutOfRange {
+                addr: Hpa(addr),
+                len: len as u64,
+            });
+        }
+        Ok(())
     }
 
     /// Bytes of backing actually allocated (a multiple of [`CHUNK_SIZE`]).
@@ -1014,6 +1147,59 @@ mod tests {
     fn host_memory_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<HostMemory>();
+    }
+
+    #[test]
+    fn journal_records_writes_and_error_changes_and_replays_on_a_copy() {
+        let mut m = HostMemory::new();
+        m.write_u64(Hpa(0x1000), 0x1111).unwrap();
+        let mut copy = m.clone();
+        assert!(!m.journaling());
+        m.start_journal();
+        m.write_u64(Hpa(0x1000), 0x2222).unwrap();
+        m.inject_error(Hpa(0x5000), 8);
+        // A write into an injected range fails and is not recorded; reads are not recorded.
+        assert!(m.write_u64(Hpa(0x5000), 7).is_err());
+        let _ = m.read_u64(Hpa(0x1000));
+        let j = m.take_journal();
+        assert!(!m.journaling());
+        assert_eq!(
+            j,
+            vec![
+                MemChange::Write {
+                    addr: Hpa(0x1000),
+                    old: 0x1111u64.to_le_bytes().to_vec(),
+                    new: 0x2222u64.to_le_bytes().to_vec(),
+                },
+                MemChange::Errors {
+                    old: vec![],
+                    new: vec![(0x5000, 8)],
+                },
+            ]
+        );
+        // Nothing is recorded once the journal is taken.
+        m.write_u64(Hpa(0x2000), 3).unwrap();
+        assert!(m.take_journal().is_empty());
+        m.write_u64(Hpa(0x2000), 0).unwrap();
+        for c in &j {
+            copy.apply_change(c).unwrap();
+        }
+        assert!(copy == m);
+        // Reverting (newest first) gives the memory before the edits; the returned changes undo
+        // the revert, even where the memory changed after the edit.
+        copy.write_u64(Hpa(0x1004), 0xAB).unwrap();
+        let after = copy.clone();
+        let undo: Vec<MemChange> = j
+            .iter()
+            .rev()
+            .map(|c| copy.revert_change(c).unwrap())
+            .collect();
+        assert_eq!(copy.read_u64(Hpa(0x1000)).unwrap(), 0x1111);
+        assert!(copy.injected_errors().is_empty());
+        for u in undo.iter().rev() {
+            copy.apply_change(u).unwrap();
+        }
+        assert!(copy == after);
     }
 
     #[test]

@@ -228,6 +228,20 @@ impl ObsMap {
         first.into_iter().chain(extra.iter().copied()).map(SlVal)
     }
 
+    /// Every (key, value) pair held.
+    fn pairs(&self) -> impl Iterator<Item = (SlKey, SlVal)> + '_ {
+        self.first.iter().flat_map(move |(k, f)| {
+            let extra: &[u64] = if f & EXTRA != 0 {
+                self.extra.get(k).map_or(&[], |v| v)
+            } else {
+                &[]
+            };
+            std::iter::once(f & !EXTRA)
+                .chain(extra.iter().copied())
+                .map(move |v| (SlKey(*k), SlVal(v)))
+        })
+    }
+
     fn clear(&mut self) {
         self.memo = Default::default();
         self.first.clear();
@@ -282,6 +296,46 @@ impl ObsMap {
         }
         if scan {
             self.retain(|k| !(k.did() == did.0 && k.overlaps(start, end)));
+        }
+    }
+}
+
+/// One cache invalidation the unit carried out (register-based or queued), as
+/// [`crate::model::Model::take_invalidations`] reports it to a scoreboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invalidation {
+    /// Context-cache invalidation: `g` 1 global, 2 domain (`did`), 3 device (`sid` under `fm`).
+    Context { g: u8, did: DomainId, sid: Rid, fm: u8 },
+    /// IOTLB (and paging-structure cache) invalidation: `g` 1 global, 2 domain, 3 page-selective
+    /// (2^`am` pages at `addr` aligned down; `ih` = leaf entries only).
+    Iotlb {
+        g: u8,
+        did: DomainId,
+        addr: u64,
+        am: u8,
+        ih: bool,
+    },
+    /// Interrupt-entry-cache invalidation: `global`, or 2^`im` entries from `iidx` aligned down.
+    Iec { global: bool, im: u8, iidx: u16 },
+}
+
+/// A copy of every cache observation of a [`crate::model::Model`] (DMA side and IEC), for a
+/// scoreboard that must still allow what the unit cached before an invalidation until the
+/// hardware reports that invalidation complete ([`crate::model::Model::swap_cache`]).
+#[derive(Clone, Debug, Default)]
+pub struct CacheSnapshot {
+    pub(crate) cache: Observations,
+    pub(crate) iec: std::collections::BTreeMap<u16, Vec<u128>>,
+}
+
+impl CacheSnapshot {
+    /// Apply one logged invalidation.
+    pub(crate) fn apply(&mut self, inv: &Invalidation) {
+        match *inv {
+            Invalidation::Iec { global, im, iidx } => {
+                crate::model::ir::invalidate_iec_map(&mut self.iec, global, im, iidx)
+            }
+            _ => self.cache.apply(inv),
         }
     }
 }
@@ -341,6 +395,41 @@ impl Observations {
 
     pub(crate) fn ctxs(&self, sid: Rid) -> &[u128] {
         self.ctx.get(&sid.0).map_or(&[], |v| v.as_slice())
+    }
+
+    /// Add every observation of `other`.
+    pub(crate) fn merge(&mut self, other: &Observations) {
+        for (bus, v) in &other.root {
+            for raw in v.as_slice() {
+                self.observe_root(*bus, *raw);
+            }
+        }
+        for (sid, v) in &other.ctx {
+            for raw in v.as_slice() {
+                self.observe_ctx(Rid(*sid), *raw);
+            }
+        }
+        for (k, v) in other.nonleaf.pairs() {
+            self.nonleaf.insert(k, v);
+        }
+        for (k, v) in other.leaf.pairs() {
+            self.leaf.insert(k, v);
+        }
+    }
+
+    /// Apply one logged invalidation of the DMA side (IEC ones touch nothing here).
+    pub(crate) fn apply(&mut self, inv: &Invalidation) {
+        match *inv {
+            Invalidation::Context { g, did, sid, fm } => self.invalidate_context(g, did, sid, fm),
+            Invalidation::Iotlb {
+                g,
+                did,
+                addr,
+                am,
+                ih,
+            } => self.invalidate_iotlb(g, did, addr, am, ih),
+            Invalidation::Iec { .. } => {}
+        }
     }
 
     /// Context-cache invalidation: `g` 1 global, 2 domain, 3 device (SID under FM).

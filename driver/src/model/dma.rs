@@ -673,18 +673,23 @@ impl Model {
     }
 
     /// Observe the cacheable items path `p` read from memory.
+    /// They go to the observation sink instead while one is set ([`Model::commit_variant_after`]).
     fn observe_path(&mut self, p: &Path) {
+        let cache = match self.sink.as_deref_mut() {
+            Some(s) => &mut s.cache,
+            None => &mut self.cache,
+        };
         if let Some((bus, raw)) = p.root {
-            self.cache.observe_root(bus, raw);
+            cache.observe_root(bus, raw);
         }
         if let Some((sid, raw)) = p.ctx {
-            self.cache.observe_ctx(sid, raw);
+            cache.observe_ctx(sid, raw);
         }
         for (k, v) in p.nonleaf.iter().flatten() {
-            self.cache.nonleaf.insert(*k, *v);
+            cache.nonleaf.insert(*k, *v);
         }
         if let Some((k, v)) = p.leaf {
-            self.cache.leaf.insert(k, v);
+            cache.leaf.insert(k, v);
         }
     }
 

@@ -78,30 +78,35 @@ impl IrState {
     /// IEC invalidation (QI type 4, B9): `global`, or 2^`im` entries from `iidx` aligned down to
     /// 2^`im`. Removes the covered observations.
     pub(crate) fn invalidate_iec(&mut self, global: bool, im: u8, iidx: u16) {
-        if global {
-            self.iec.clear();
-            return;
-        }
-        let im = u32::from(im.min(16));
-        let count = 1u32 << im;
-        let start = u32::from(iidx) & !(count - 1);
-        let end = start + count - 1; // <= 0xFFFF
-        let doomed: Vec<u16> = self
-            .iec
-            .range(start as u16..=end as u16)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in doomed {
-            self.iec.remove(&k);
-        }
+        invalidate_iec_map(&mut self.iec, global, im, iidx);
     }
+}
 
-    /// Remember that a committed request used the valid IRTE `raw` at `index`.
-    fn observe(&mut self, index: u16, raw: u128) {
-        let v = self.iec.entry(index).or_default();
-        if !v.contains(&raw) {
-            v.push(raw);
-        }
+/// IEC invalidation of an observation map: `global`, or 2^`im` entries from `iidx` aligned
+/// down to 2^`im`.
+pub(crate) fn invalidate_iec_map(iec: &mut BTreeMap<u16, Vec<u128>>, global: bool, im: u8, iidx: u16) {
+    if global {
+        iec.clear();
+        return;
+    }
+    let im = u32::from(im.min(16));
+    let count = 1u32 << im;
+    let start = u32::from(iidx) & !(count - 1);
+    let end = start + count - 1; // <= 0xFFFF
+    let doomed: Vec<u16> = iec
+        .range(start as u16..=end as u16)
+        .map(|(k, _)| *k)
+        .collect();
+    for k in doomed {
+        iec.remove(&k);
+    }
+}
+
+/// Remember in `iec` that a committed request used the valid IRTE `raw` at `index`.
+pub(crate) fn observe_iec(iec: &mut BTreeMap<u16, Vec<u128>>, index: u16, raw: u128) {
+    let v = iec.entry(index).or_default();
+    if !v.contains(&raw) {
+        v.push(raw);
     }
 }
 
@@ -306,7 +311,10 @@ impl Model {
             self.counters.iec_misses += 1;
         }
         if let Some((index, raw)) = chosen.used {
-            self.ir.observe(index, raw);
+            match self.sink.as_deref_mut() {
+                Some(sink) => observe_iec(&mut sink.iec, index, raw),
+                None => observe_iec(&mut self.ir.iec, index, raw),
+            }
         }
         match chosen.kind {
             IrKind::Remapped => self.counters.irq_remapped += 1,

@@ -26,6 +26,7 @@ mod regs;
 #[cfg(test)]
 mod tests;
 
+pub use cache::{CacheSnapshot, Invalidation};
 pub use config::ModelConfig;
 pub use outcome::{Allowed, ModelError, Msi, Outcome, Request};
 
@@ -141,6 +142,10 @@ pub struct Model {
     pub(crate) cache: cache::Observations,
     /// SL PTE reserved masks, precomputed from the configuration.
     pub(crate) masks: dma::Masks,
+    /// Invalidations carried out since the last [`Model::take_invalidations`], while logging is on.
+    pub(crate) inv_log: Option<Vec<Invalidation>>,
+    /// Where commits put their observations instead of the caches, while set.
+    pub(crate) sink: Option<Box<CacheSnapshot>>,
 }
 
 impl Model {
@@ -170,6 +175,8 @@ impl Model {
             events: Vec::new(),
             cache: Default::default(),
             masks,
+            inv_log: None,
+            sink: None,
         }
     }
 
@@ -198,13 +205,141 @@ impl Model {
     /// 3 device (`sid` with function mask `fm`). Removes the covered context (and, for global,
     /// root) observations. Does not touch IOTLB observations.
     pub(crate) fn invalidate_context_cache(&mut self, g: u8, did: DomainId, sid: Rid, fm: u8) {
+        self.log(Invalidation::Context { g, did, sid, fm });
         self.cache.invalidate_context(g, did, sid, fm);
     }
 
     /// IOTLB invalidation (register-based or QI): `g` 1 global, 2 domain, 3 page-selective
     /// (`did`, 2^`am` pages at `addr` aligned down, `ih` = leaf-only hint).
     pub(crate) fn invalidate_iotlb(&mut self, g: u8, did: DomainId, addr: u64, am: u8, ih: bool) {
+        self.log(Invalidation::Iotlb {
+            g,
+            did,
+            addr,
+            am,
+            ih,
+        });
         self.cache.invalidate_iotlb(g, did, addr, am, ih);
+    }
+
+    /// IEC invalidation (QI type 4): `global`, or 2^`im` entries from `iidx` aligned down.
+    pub(crate) fn invalidate_iec(&mut self, global: bool, im: u8, iidx: u16) {
+        self.log(Invalidation::Iec { global, im, iidx });
+        self.ir.invalidate_iec(global, im, iidx);
+    }
+
+    fn log(&mut self, inv: Invalidation) {
+        if let Some(l) = self.inv_log.as_mut() {
+            l.push(inv);
+        }
+    }
+
+    /// Start (or stop) logging the invalidations the unit carries out, for
+    /// [`Model::take_invalidations`]. Off at reset, so a model nobody asks costs nothing.
+    pub fn log_invalidations(&mut self, on: bool) {
+        self.inv_log = if on { Some(Vec::new()) } else { None };
+    }
+
+    /// The invalidations carried out since the last call, oldest first (empty unless logging
+    /// is on: [`Model::log_invalidations`]).
+    pub fn take_invalidations(&mut self) -> Vec<Invalidation> {
+        self.inv_log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// A copy of every cache observation (what the unit may hold in its caches right now).
+    pub fn cache_snapshot(&self) -> CacheSnapshot {
+        CacheSnapshot {
+            cache: self.cache.clone(),
+            iec: self.ir.iec.clone(),
+        }
+    }
+
+    /// Exchange the model's cache observations with `s`. A scoreboard swaps in a snapshot taken
+    /// before an invalidation to evaluate or commit a request the unit may have served from the
+    /// entries that invalidation removed, then swaps back.
+    pub fn swap_cache(&mut self, s: &mut CacheSnapshot) {
+        std::mem::swap(&mut self.cache, &mut s.cache);
+        std::mem::swap(&mut self.ir.iec, &mut s.iec);
+    }
+
+    /// Add every cache observation of `other` to this model's (a scoreboard joining two worlds
+    /// that differ only in what the unit may have cached).
+    pub fn absorb_cache(&mut self, other: &Model) {
+        self.cache.merge(&other.cache);
+        for (index, raws) in &other.ir.iec {
+            for raw in raws {
+                ir::observe_iec(&mut self.ir.iec, *index, *raw);
+            }
+        }
+    }
+
+    /// [`Model::evaluate`] with the cache observations of `via` in place of the model's own.
+    pub fn evaluate_via(&mut self, mem: &HostMemory, req: &Request, via: &mut CacheSnapshot) -> Allowed {
+        self.swap_cache(via);
+        let a = self.evaluate(mem, req);
+        self.swap_cache(via);
+        a
+    }
+
+    /// [`Model::commit_variants`], with the cache observations of `via` (when given) in place of
+    /// the model's own.
+    pub fn commit_variants_via(
+        &mut self,
+        mem: &HostMemory,
+        req: &Request,
+        outcome: &Outcome,
+        via: Option<&mut CacheSnapshot>,
+    ) -> usize {
+        match via {
+            None => self.commit_variants(mem, req, outcome),
+            Some(s) => {
+                self.swap_cache(s);
+                let n = self.commit_variants(mem, req, outcome);
+                self.swap_cache(s);
+                n
+            }
+        }
+    }
+
+    /// [`Model::commit_variant`] for a request the unit may have served from the cache
+    /// observations `via` (a snapshot from before an invalidation) and whose table reads may
+    /// predate the invalidations `later` (carried out since): its side effects as usual, but what
+    /// it cached survives only where none of `later` covers it. This is how a fill by a walk that
+    /// an invalidation made stale must end (decisions.md "Caching and the scoreboard"): it may
+    /// serve the request itself, never a request after the invalidation completed.
+    pub fn commit_variant_after(
+        &mut self,
+        mem: &mut HostMemory,
+        req: &Request,
+        outcome: &Outcome,
+        k: usize,
+        mut via: Option<&mut CacheSnapshot>,
+        later: &[Invalidation],
+    ) -> Result<(), ModelError> {
+        if later.is_empty() && via.is_none() {
+            return self.commit_variant(mem, req, outcome, k);
+        }
+        if let Some(v) = via.as_deref_mut() {
+            self.swap_cache(v);
+        }
+        self.sink = Some(Box::default());
+        let r = self.commit_variant(mem, req, outcome, k);
+        let mut s = self.sink.take().expect("set above");
+        if let Some(v) = via {
+            self.swap_cache(v);
+        }
+        if r.is_ok() {
+            for inv in later {
+                s.apply(inv);
+            }
+            self.cache.merge(&s.cache);
+            for (index, raws) in &s.iec {
+                for raw in raws {
+                    ir::observe_iec(&mut self.ir.iec, *index, *raw);
+                }
+            }
+        }
+        r
     }
 }
 

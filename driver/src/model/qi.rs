@@ -311,7 +311,7 @@ impl Model {
                 addr,
                 ..
             } => self.invalidate_iotlb(g, did, addr.0, am, ih),
-            InvDescriptor::Iec { g, im, iidx } => self.ir.invalidate_iec(!g, im, iidx),
+            InvDescriptor::Iec { g, im, iidx } => self.invalidate_iec(!g, im, iidx),
             InvDescriptor::Wait {
                 if_,
                 sw,

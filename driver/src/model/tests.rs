@@ -979,3 +979,77 @@ fn request_helpers_match_the_c7_wire_format() {
     );
     assert_eq!(e.process(Request::from_header(&h, 0)), fwd(0xA008));
 }
+
+#[test]
+fn a_walk_straddling_a_covering_invalidation_leaves_no_observation() {
+    // The walk read the old leaf (A); software then remapped to B and invalidated the page
+    // before the request committed. The request's own outcome (A) is allowed, but its fill must
+    // not survive the invalidation: afterwards only B.
+    let mut e = Env::new();
+    e.map(0x4000, 0xA000, 1, R | W);
+    let req = rd(SID, 0x4010);
+    let old = e.mem.clone();
+    e.map(0x4000, 0xB000, 1, R | W);
+    let mut old_mem = old.clone();
+    let psi = Invalidation::Iotlb {
+        g: 3,
+        did: DomainId(DID),
+        addr: 0x4000,
+        am: 0,
+        ih: false,
+    };
+    e.m.commit_variant_after(&mut old_mem, &req, &fwd(0xA010), 0, None, &[psi])
+        .unwrap();
+    assert_eq!(e.eval(req), vec![fwd(0xB010)]);
+    // The same commit with an invalidation of another page keeps the stale A.
+    let other = Invalidation::Iotlb {
+        g: 3,
+        did: DomainId(DID),
+        addr: 0x8000,
+        am: 0,
+        ih: false,
+    };
+    let mut old_mem = old.clone();
+    e.m.commit_variant_after(&mut old_mem, &req, &fwd(0xA010), 0, None, &[other])
+        .unwrap();
+    assert_eq!(e.eval(req), vec![fwd(0xB010), fwd(0xA010)]);
+}
+
+#[test]
+fn a_pre_invalidation_snapshot_explains_a_stale_hit_and_its_fill_does_not_come_back() {
+    let mut e = Env::new();
+    e.m.log_invalidations(true);
+    e.map(0x4000, 0xA000, 1, R | W);
+    let req = rd(SID, 0x4010);
+    assert_eq!(e.process(req), fwd(0xA010));
+    e.map(0x4000, 0xB000, 1, R | W);
+    let mut snap = e.m.cache_snapshot();
+    e.m.invalidate_iotlb(3, DomainId(DID), 0x4000, 0, false);
+    let later = e.m.take_invalidations();
+    assert_eq!(
+        later,
+        vec![Invalidation::Iotlb {
+            g: 3,
+            did: DomainId(DID),
+            addr: 0x4000,
+            am: 0,
+            ih: false
+        }]
+    );
+    // After the invalidation only B; through the snapshot A is still allowed.
+    assert_eq!(e.eval(req), vec![fwd(0xB010)]);
+    assert_eq!(
+        e.m.evaluate_via(&e.mem, &req, &mut snap).to_vec(),
+        vec![fwd(0xB010), fwd(0xA010)]
+    );
+    assert!(e.m.commit(&mut e.mem, &req, &fwd(0xA010)).is_err());
+    assert_eq!(e.m.commit_variants_via(&e.mem, &req, &fwd(0xA010), Some(&mut snap)), 1);
+    e.m.commit_variant_after(&mut e.mem, &req, &fwd(0xA010), 0, Some(&mut snap), &later)
+        .unwrap();
+    // The snapshot is unchanged and the model's cache did not get A back.
+    assert_eq!(e.eval(req), vec![fwd(0xB010)]);
+    assert_eq!(
+        e.m.evaluate_via(&e.mem, &req, &mut snap).to_vec(),
+        vec![fwd(0xB010), fwd(0xA010)]
+    );
+}
