@@ -14,16 +14,41 @@
 //!
 //! [`Lockstep`] also implements [`Platform`]: the OS driver programs the DUT (through the csr port)
 //! and the model (synchronously) with the same register accesses; reads are compared. The model has
-//! its own copy of host memory, refreshed from the DUT's memory after the OS driver touched it.
-//! Before any register access or memory change the scoreboard drains the DUT (all requests retired),
-//! so table changes never race with requests in flight.
+//! its own copy of host memory; what the OS driver changes in the DUT's memory (through
+//! [`Platform::mem`]) is journaled and applied to the model's copy at the next step, while the
+//! unit's own memory writes (posted-interrupt descriptors, wait-descriptor status) happen on each
+//! side separately.
+//!
+//! Table edits, invalidations (register-based and queued) and most register accesses happen while
+//! requests are in flight ("racing"); the scoreboard does not drain the DUT for them:
+//! - Memory versions. Each batch of edits the OS driver makes between two steps is one version.
+//!   A request may read any version current between the acceptance of the oldest request still in
+//!   the unit at its own acceptance (whose table reads may have filled a cache it hits) and its
+//!   retirement, so its allowed set is the union over those versions ([`Lockstep::evaluate_window`]).
+//!   The regression makes at most one table edit per request window (see `regress`), so a walk
+//!   never mixes reads of two edits.
+//! - Invalidations. The model carries an invalidation out at the register write; the DUT finishes
+//!   it later (ICC/IVT clear, IQH past the descriptor). A snapshot of the model's cache from before
+//!   the write stays usable for requests accepted until the DUT shows completion, and for the
+//!   commit of every request accepted before it. After completion nothing else may use it: with
+//!   CAP.DRD=DWD=1 every request accepted before the invalidation has left by then.
+//! - Stale fills. A request whose table reads may predate an edit that a later invalidation covers
+//!   is committed with [`Model::commit_variant_after`]: what it cached does not survive that
+//!   invalidation, so a DUT that lets such a walk fill its IOTLB after the invalidation is caught by
+//!   the next request that hits the fill.
+//! - Register state that depends on which in-flight requests have retired (the fault-recording
+//!   registers and the counters) is read or written with the DUT drained; FSTS read with requests in
+//!   flight is compared on its queued-invalidation bits only. Mode changes (GCMD, root and IR table
+//!   pointers, fault-event setup) are made with the DUT drained.
 
 use crate::dut::DutConfig;
 use crate::hdr::{self, Info};
 use crate::memsrv::MemConfig;
 use crate::sim::{check_access, Egress, Knobs, Sim};
-use iommu_driver::mem::HostMemory;
-use iommu_driver::model::{Allowed, Model, ModelConfig, Msi, Outcome, Request};
+use iommu_driver::mem::{HostMemory, MemChange};
+use iommu_driver::model::{
+    Allowed, CacheSnapshot, Invalidation, Model, ModelConfig, Msi, Outcome, Request,
+};
 use iommu_driver::platform::{Platform, PlatformError};
 use iommu_driver::Hpa;
 use std::collections::{BTreeMap, VecDeque};
@@ -113,11 +138,24 @@ pub struct Stats {
     pub latency_max: u64,
     /// Register accesses made through the csr port.
     pub reg_accesses: u64,
+    /// Memory versions (batches of table edits) made while requests were in the unit.
+    pub racing_edits: u64,
+    /// Register writes whose invalidations the model carried out while requests were in flight.
+    pub racing_invalidations: u64,
+    /// Requests whose outcome only an older memory version or a pre-invalidation cache explains
+    /// (in the golden model's world).
+    pub stale_commits: u64,
 }
 
 #[derive(Debug, Clone)]
 struct Pend {
     tag: u16,
+    /// Submission (= acceptance) order number.
+    seq: u64,
+    /// Epoch at acceptance, and the earliest memory version the request may have used (the
+    /// acceptance epoch of the oldest request in the unit when it was accepted).
+    acc_epoch: u64,
+    lo: u64,
     req: Request,
     info: Info,
     allowed: Option<Allowed>,
@@ -187,6 +225,36 @@ impl World {
     }
 }
 
+/// A snapshot of the model's cache observations from before an invalidation (see the module
+/// documentation).
+struct Pre {
+    /// The epoch before the invalidation.
+    epoch: u64,
+    snap: CacheSnapshot,
+    /// Sequence number of the first request accepted after the DUT showed the invalidation
+    /// complete (`None` while it has not).
+    end_seq: Option<u64>,
+}
+
+impl Pre {
+    /// May the request with sequence number `seq` have used what the invalidation removed?
+    fn covers(&self, seq: u64) -> bool {
+        self.end_seq.is_none_or(|e| seq < e)
+    }
+}
+
+/// The worlds one commit is making (see [`Lockstep::fork_worlds`]).
+#[derive(Default)]
+struct Fork {
+    next: Vec<World>,
+    /// Fault signature of each of `next`, and the explanation (memory version and cache) it
+    /// came from.
+    seen: Vec<Vec<u64>>,
+    from: Vec<usize>,
+    context: usize,
+    err: String,
+}
+
 /// The DUT and the golden model side by side.
 pub struct Lockstep {
     pub sim: Sim,
@@ -217,13 +285,25 @@ pub struct Lockstep {
     pub outcomes: Vec<(u16, Outcome)>,
     /// Print every accepted request and egress beat to stderr (env `IOMMU_COSIM_TRACE`).
     pub trace: bool,
-    mem_dirty: bool,
+    /// Counts memory versions and invalidations (see the module documentation).
+    epoch: u64,
+    /// Memory versions still needed by requests in flight: (epoch, the edits that made it).
+    edits: Vec<(u64, Vec<MemChange>)>,
+    /// Invalidations the model carried out, still needed to judge requests in flight.
+    invals: Vec<(u64, Invalidation)>,
+    /// Cache snapshots from before invalidations, still needed.
+    pres: Vec<Pre>,
+    next_seq: u64,
+    /// Cycle of the last memory edit.
+    last_edit_cycle: u64,
     /// The later request whose egress made the scoreboard presume a drop (for messages).
     because: Option<u16>,
     pending: VecDeque<Pend>,
     next_tag: u16,
     dut_irqs: VecDeque<(u64, Msi)>,
     model_irqs: VecDeque<Msi>,
+    /// Interrupt beats not yet placed on a request (see [`Lockstep::resolve_held`]).
+    held: VecDeque<(u64, Msi)>,
 }
 
 /// Performance-counter offsets whose values are micro-architectural (not compared with the model):
@@ -260,7 +340,8 @@ impl Lockstep {
         }
         let cap = sim.csr_access(false, 0x008, 8, 0, csr_bound)?;
         let ecap = sim.csr_access(false, 0x010, 8, 0, csr_bound)?;
-        let model = Model::new(ModelConfig::from_cap_ecap(cap, ecap, 48));
+        let mut model = Model::new(ModelConfig::from_cap_ecap(cap, ecap, 48));
+        model.log_invalidations(true);
         Ok(Lockstep {
             sim,
             model,
@@ -272,7 +353,12 @@ impl Lockstep {
             bound: 200_000,
             quiet: 300,
             csr_bound,
-            mem_dirty: false,
+            epoch: 0,
+            edits: Vec::new(),
+            invals: Vec::new(),
+            pres: Vec::new(),
+            next_seq: 0,
+            last_edit_cycle: u64::MAX,
             log_outcomes: false,
             outcomes: Vec::new(),
             in_order: true,
@@ -282,6 +368,7 @@ impl Lockstep {
             next_tag: 0,
             dut_irqs: VecDeque::new(),
             model_irqs: VecDeque::new(),
+            held: VecDeque::new(),
         })
     }
 
@@ -296,6 +383,27 @@ impl Lockstep {
     /// Requests submitted and not yet retired.
     pub fn in_flight(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Requests submitted so far (the sequence number the next one gets).
+    pub fn submitted(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Tick until every request submitted before `mark` ([`Lockstep::submitted`]) has retired,
+    /// while the later ones stay in flight: a fence, not a drain. If the DUT goes quiet first,
+    /// this is [`Lockstep::drain`] (posted requests still outstanding were dropped).
+    pub fn retire_before(&mut self, mark: u64) {
+        loop {
+            if self.failed() || self.pending.front().is_none_or(|p| p.seq >= mark) {
+                return;
+            }
+            if self.sim.idle_for() >= self.quiet {
+                self.drain(false);
+                return;
+            }
+            self.tick();
+        }
     }
 
     /// Upstream requests submitted but not yet accepted by the DUT.
@@ -323,21 +431,154 @@ impl Lockstep {
         self.failures.push(m);
     }
 
-    fn sync_mem(&mut self) {
-        if self.mem_dirty {
-            self.model_mem = self.sim.mem.clone();
-            self.mem_dirty = false;
+    /// Apply what the OS driver changed in the DUT's memory since [`Platform::mem`] to the
+    /// model's copy, as one new memory version; requests in flight may read it from now on.
+    fn flush_edits(&mut self) {
+        if !self.sim.mem.journaling() {
+            return;
         }
+        let changes = self.sim.mem.take_journal();
+        if changes.is_empty() {
+            return;
+        }
+        for c in &changes {
+            if let Err(e) = self.model_mem.apply_change(c) {
+                self.fail(
+                    "the model's memory cannot follow an edit",
+                    None,
+                    "-",
+                    e.to_string(),
+                );
+            }
+        }
+        // Edits made with no clock cycle in between are one version: the DUT cannot have seen
+        // anything between them.
+        let now = self.sim.cycle();
+        match self.edits.last_mut() {
+            Some((e, v)) if *e == self.epoch && self.last_edit_cycle == now => v.extend(changes),
+            _ => {
+                self.epoch += 1;
+                self.edits.push((self.epoch, changes));
+            }
+        }
+        self.last_edit_cycle = now;
+        if self.pending.iter().any(|p| p.allowed.is_some() && p.seen.is_none()) {
+            self.stats.racing_edits += 1;
+        }
+        if self.trace {
+            eprintln!("[{}] memory version {}", self.sim.cycle(), self.epoch);
+        }
+        for k in 0..self.pending.len() {
+            if self.pending[k].allowed.is_none() {
+                continue;
+            }
+            let a = self.model.evaluate(&self.model_mem, &self.pending[k].req);
+            let p = &mut self.pending[k];
+            if let Some(al) = p.allowed.as_mut() {
+                for o in a.iter() {
+                    al.insert(*o);
+                }
+            }
+            p.irq |= a
+                .iter()
+                .any(|o| matches!(o, Outcome::Interrupt { .. } | Outcome::Posted { .. }));
+        }
+        self.prune();
+    }
+
+    /// Forget memory versions, invalidations and cache snapshots no request in flight needs.
+    fn prune(&mut self) {
+        let min_lo = self
+            .pending
+            .iter()
+            .filter(|p| p.allowed.is_some())
+            .map(|p| p.lo)
+            .min()
+            .unwrap_or(self.epoch);
+        let min_seq = self.pending.front().map_or(self.next_seq, |p| p.seq);
+        self.pres.retain(|x| x.covers(min_seq));
+        let since = self.pres.iter().map(|x| x.epoch).fold(min_lo, u64::min);
+        self.edits.retain(|(e, _)| *e > min_lo);
+        self.invals.retain(|(e, _)| *e > since);
+    }
+
+    /// Call `f` with the model's memory as it was in each version a request with window start
+    /// `lo` may have read, newest first, with the epoch of the edit that ended that version
+    /// (`None` for the current one); stop when `f` returns true. Memory is current again after.
+    fn for_versions(&mut self, lo: u64, mut f: impl FnMut(&mut Self, Option<u64>) -> bool) {
+        if f(self, None) {
+            return;
+        }
+        let k0 = self.edits.partition_point(|(e, _)| *e <= lo);
+        let mut undo: Vec<MemChange> = Vec::new();
+        for i in (k0..self.edits.len()).rev() {
+            let (edits, mem) = (&self.edits, &mut self.model_mem);
+            for c in edits[i].1.iter().rev() {
+                if let Ok(u) = mem.revert_change(c) {
+                    undo.push(u);
+                }
+            }
+            let e = self.edits[i].0;
+            if f(self, Some(e)) {
+                break;
+            }
+        }
+        for u in undo.iter().rev() {
+            let _ = self.model_mem.apply_change(u);
+        }
+    }
+
+    /// The allowed outcomes of `req` (sequence number `seq`, window start `lo`): the union over
+    /// the memory versions of its window and over the current cache observations and every
+    /// pre-invalidation snapshot that may still serve it. The first member is the fresh outcome
+    /// from current memory.
+    fn evaluate_window(&mut self, req: &Request, seq: u64, lo: u64) -> Allowed {
+        let mut acc = self.model.evaluate(&self.model_mem, req);
+        let pres: Vec<usize> = (0..self.pres.len())
+            .filter(|i| self.pres[*i].covers(seq))
+            .collect();
+        let fast = !self.edits.last().is_some_and(|(e, _)| *e > lo) && pres.is_empty();
+        if fast {
+            return acc;
+        }
+        self.for_versions(lo, |ls, _| {
+            let mut add = vec![ls.model.evaluate(&ls.model_mem, req)];
+            for &i in &pres {
+                let mut snap = std::mem::take(&mut ls.pres[i].snap);
+                add.push(ls.model.evaluate_via(&ls.model_mem, req, &mut snap));
+                ls.pres[i].snap = snap;
+            }
+            for a in add {
+                for o in a.iter() {
+                    acc.insert(*o);
+                }
+            }
+            false
+        });
+        acc
+    }
+
+    /// Sequence number of the next request the DUT will accept.
+    fn next_accept_seq(&self) -> u64 {
+        self.pending
+            .iter()
+            .find(|p| p.allowed.is_none())
+            .map_or(self.next_seq, |p| p.seq)
     }
 
     /// Queue one upstream request; returns its harness tag.
     pub fn submit(&mut self, req: Request) -> u16 {
-        self.sync_mem();
+        self.flush_edits();
         let tag = self.next_tag;
         self.next_tag = self.next_tag.wrapping_add(1);
         self.sim.push_up(tag, req.hdr, req.data0);
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.pending.push_back(Pend {
             tag,
+            seq,
+            acc_epoch: 0,
+            lo: 0,
             req,
             info: hdr::info(&req.hdr),
             allowed: None,
@@ -352,12 +593,14 @@ impl Lockstep {
 
     /// One cycle, then check whatever the DUT did in it.
     pub fn tick(&mut self) {
+        self.flush_edits();
         self.sim.tick();
         self.process();
     }
 
     /// Handle accepted requests and egress beats queued by the simulator.
     pub fn process(&mut self) {
+        self.flush_edits();
         while let Some((tag, cyc)) = self.sim.accepted.pop_front() {
             let Some(i) = self.pending.iter().position(|p| p.accepted_at.is_none()) else {
                 self.fail(
@@ -378,7 +621,16 @@ impl Lockstep {
                 );
                 return;
             }
-            let allowed = self.model.evaluate(&self.model_mem, &self.pending[i].req);
+            let lo = self
+                .pending
+                .iter()
+                .filter(|p| p.allowed.is_some())
+                .map(|p| p.acc_epoch)
+                .fold(self.epoch, u64::min);
+            let (req, seq) = (self.pending[i].req, self.pending[i].seq);
+            let allowed = self.evaluate_window(&req, seq, lo);
+            self.pending[i].acc_epoch = self.epoch;
+            self.pending[i].lo = lo;
             if self.trace {
                 eprintln!(
                     "[{cyc}] accept tag {tag:#06x} {} -> {:?}",
@@ -426,7 +678,19 @@ impl Lockstep {
         }
         match e {
             Egress::Dn { tag, hdr } => match self.find(tag) {
-                Some(i) => self.retire(i, cyc, Seen::Dn(hdr), Chan::Dn),
+                Some(i) => {
+                    // Everything before it has retired: place the held interrupt beats first.
+                    let i = if self.held.is_empty() {
+                        i
+                    } else {
+                        self.resolve_held(i);
+                        match self.find(tag) {
+                            Some(i) => i,
+                            None => return,
+                        }
+                    };
+                    self.retire(i, cyc, Seen::Dn(hdr), Chan::Dn)
+                }
                 None => self.fail(
                     "downstream request for a tag that is not outstanding (spurious, duplicate, or after a later request that may not pass it)",
                     None,
@@ -444,18 +708,126 @@ impl Lockstep {
                 ),
             },
             Egress::Irq { msi } => {
-                let want = Outcome::Interrupt { msi };
-                let i = self.pending.iter().position(|p| {
-                    p.seen.is_none() && p.allowed.as_ref().is_some_and(|a| {
-                        a.iter().any(|o| *o == want || matches!(o, Outcome::Posted { notify: Some(n), .. } if *n == msi))
-                    })
-                });
+                let i = self
+                    .pending
+                    .iter()
+                    .position(|p| p.seen.is_none() && Self::allows_irq(p, msi));
+                // With in-order retirement, an interrupt that the first candidate may or may not
+                // have produced (it may also be dropped) while a later request may produce the
+                // same message is held until a later egress or a quiet DUT shows which.
+                if self.in_order
+                    && (!self.held.is_empty()
+                        || i.is_some_and(|i| {
+                            Self::drop_allowed(&self.pending[i])
+                                && self.pending.iter().skip(i + 1).any(|p| {
+                                    p.seen.is_none() && Self::allows_irq(p, msi)
+                                })
+                        }))
+                {
+                    self.held.push_back((cyc, msi));
+                    return;
+                }
                 match i {
                     Some(i) => self.retire(i, cyc, Seen::Irq(msi), Chan::Irq),
                     None => {
                         self.dut_irqs.push_back((cyc, msi));
                         self.match_irqs();
                     }
+                }
+            }
+        }
+    }
+
+    /// May pending request `p` produce interrupt message `msi`?
+    fn allows_irq(p: &Pend, msi: Msi) -> bool {
+        p.allowed.as_ref().is_some_and(|a| {
+            a.iter().any(|o| match o {
+                Outcome::Interrupt { msi: m } => *m == msi,
+                Outcome::Posted { notify: Some(n), .. } => *n == msi,
+                _ => false,
+            })
+        })
+    }
+
+    /// Place the held interrupt beats now that every request before pending index `frontier` is
+    /// known to have retired: the first assignment (earliest requests first) of beats to
+    /// requests, in order, under which every request skipped before the frontier may have been
+    /// dropped; a beat no request explains is one of the unit's own messages.
+    fn resolve_held(&mut self, frontier: usize) {
+        let beats: Vec<(u64, Msi)> = self.held.drain(..).collect();
+        let cands: Vec<usize> = (0..frontier.min(self.pending.len()))
+            .filter(|k| self.pending[*k].allowed.is_some() && self.pending[*k].seen.is_none())
+            .collect();
+        // skip_ok[c]: candidate c may end with no egress (a non-posted one still completes).
+        let skip_ok: Vec<bool> = cands
+            .iter()
+            .map(|k| !self.pending[*k].info.posted || Self::drop_allowed(&self.pending[*k]))
+            .collect();
+        fn search(
+            ls: &Lockstep,
+            beats: &[(u64, Msi)],
+            cands: &[usize],
+            skip_ok: &[bool],
+            from: usize,
+            out: &mut Vec<Option<usize>>,
+        ) -> bool {
+            let Some(&(_, msi)) = beats.first() else {
+                return skip_ok[from..].iter().all(|x| *x);
+            };
+            for c in from..cands.len() {
+                if Lockstep::allows_irq(&ls.pending[cands[c]], msi) {
+                    out.push(Some(c));
+                    if search(ls, &beats[1..], cands, skip_ok, c + 1, out) {
+                        return true;
+                    }
+                    out.pop();
+                }
+                if !skip_ok[c] {
+                    break;
+                }
+            }
+            // The unit's own message.
+            out.push(None);
+            if search(ls, &beats[1..], cands, skip_ok, from, out) {
+                return true;
+            }
+            out.pop();
+            false
+        }
+        let mut plan = Vec::with_capacity(beats.len());
+        let found = search(self, &beats, &cands, &skip_ok, 0, &mut plan);
+        if self.trace {
+            eprintln!(
+                "[{}] held interrupts {beats:x?} placed on {:?}",
+                self.sim.cycle(),
+                plan.iter()
+                    .map(|c| c.map(|c| self.pending[cands[c]].tag))
+                    .collect::<Vec<_>>()
+            );
+        }
+        let tags: Vec<Option<u16>> = if found {
+            plan.iter().map(|c| c.map(|c| self.pending[cands[c]].tag)).collect()
+        } else {
+            vec![None; beats.len()]
+        };
+        for ((cyc, msi), tag) in beats.into_iter().zip(tags) {
+            if self.failed() {
+                return;
+            }
+            let i = match tag {
+                Some(t) => self.find(t),
+                None if found => None,
+                // No consistent placement: the first candidate, as without holding (reported).
+                None => self
+                    .pending
+                    .iter()
+                    .position(|p| p.seen.is_none() && Self::allows_irq(p, msi)),
+            };
+            match i {
+                Some(i) => self.retire(i, cyc, Seen::Irq(msi), Chan::Irq),
+                None => {
+                    self.dut_irqs.push_back((cyc, msi));
+                    self.match_irqs();
                 }
             }
         }
@@ -543,6 +915,7 @@ impl Lockstep {
                 None => i += 1,
             }
         }
+        self.prune();
     }
 
     fn retire_one(&mut self, i: usize, cyc: u64, seen: Seen) {
@@ -643,7 +1016,7 @@ impl Lockstep {
             );
             return;
         };
-        if let Err(e) = self.commit_worlds(&p.req, &chosen) {
+        if let Err(e) = self.commit_window(&p, &chosen) {
             self.fail(
                 "model refused the commit",
                 Some(&p),
@@ -686,9 +1059,9 @@ impl Lockstep {
 
     /// A posting changed a posted-interrupt descriptor (PIR, ON): the allowed outcome of every
     /// later posting still in flight depends on it (notify or not), and those were evaluated at
-    /// acceptance, before this commit. Evaluate them again on the model as it is now; nothing else
-    /// they depend on can have changed meanwhile (table and IRTE edits happen with the DUT
-    /// drained).
+    /// acceptance, before this commit. Evaluate them again over their window on the model as it
+    /// is now (descriptor rewrites by software happen with no posting in flight: they would race
+    /// the unit's atomic update).
     fn refresh_postings(&mut self) {
         for k in 0..self.pending.len() {
             let p = &self.pending[k];
@@ -697,14 +1070,90 @@ impl Lockstep {
                     .as_ref()
                     .is_some_and(|a| a.iter().any(|o| matches!(o, Outcome::Posted { .. })));
             if posting {
-                let a = self.model.evaluate(&self.model_mem, &self.pending[k].req);
+                let (req, seq, lo) = (self.pending[k].req, self.pending[k].seq, self.pending[k].lo);
+                let a = self.evaluate_window(&req, seq, lo);
                 self.pending[k].allowed = Some(a);
             }
         }
     }
 
-    /// Commit `cands` (outcomes the DUT's ports cannot tell apart) in every world: one candidate
-    /// keeps the world count; several fork each world (at most [`MAX_WORLDS`] kept).
+    /// Commit `cands` for pending request `p`: in every memory version of its window and with
+    /// every set of cache observations (current, or a pre-invalidation snapshot that may still
+    /// serve it) that explain it, each passing the invalidations made since to
+    /// [`Model::commit_variant_after`]; each such explanation forks the worlds (the DUT's ports
+    /// do not show which version its walk read, its fault records may).
+    fn commit_window(&mut self, p: &Pend, cands: &[Outcome]) -> Result<(), String> {
+        let pres: Vec<usize> = (0..self.pres.len())
+            .rev()
+            .filter(|i| self.pres[*i].covers(p.seq))
+            .collect();
+        let fast = !self.edits.last().is_some_and(|(e, _)| *e > p.lo) && pres.is_empty();
+        if fast {
+            return self.commit_worlds(&p.req, cands);
+        }
+        let base = self.take_worlds();
+        let mut fork = Fork::default();
+        self.for_versions(p.lo, |ls, ended| {
+            for via in std::iter::once(None).chain(pres.iter().map(|i| Some(*i))) {
+                let since = ended
+                    .unwrap_or(u64::MAX)
+                    .min(via.map_or(u64::MAX, |i| ls.pres[i].epoch));
+                let later: Vec<Invalidation> = ls
+                    .invals
+                    .iter()
+                    .filter(|(e, _)| *e > since)
+                    .map(|(_, v)| *v)
+                    .collect();
+                let before = fork.next.len();
+                ls.fork_worlds(&base, &p.req, cands, via, &later, &mut fork);
+                if ls.trace && fork.next.len() > before {
+                    eprintln!(
+                        "[{}] tag {:#06x} explained in the version ended at {ended:?}{}, {} later invalidations",
+                        ls.sim.cycle(),
+                        p.tag,
+                        if via.is_some() { " through a pre-invalidation cache" } else { "" },
+                        later.len()
+                    );
+                }
+                fork.context += 1;
+            }
+            false
+        });
+        self.finish_fork(base, fork)
+    }
+
+    /// The golden model and the other worlds, moved out (with the model's pending events).
+    fn take_worlds(&mut self) -> Vec<World> {
+        self.take_model_events();
+        let mut worlds = Vec::with_capacity(1 + self.alts.len());
+        worlds.push(World {
+            model: self.model.clone(),
+            pending: std::mem::take(&mut self.model_irqs),
+            owed: VecDeque::new(),
+        });
+        worlds.append(&mut self.alts);
+        worlds
+    }
+
+    /// Install the worlds `fork` made from `base`, or put `base` back and report why none was.
+    fn finish_fork(&mut self, base: Vec<World>, fork: Fork) -> Result<(), String> {
+        if fork.next.is_empty() {
+            self.set_worlds(base);
+            return Err(fork.err);
+        }
+        if fork.from[0] != 0 {
+            self.stats.stale_commits += 1;
+        }
+        if self.trace {
+            eprintln!("[{}] worlds now {}", self.sim.cycle(), fork.next.len());
+        }
+        self.set_worlds(fork.next);
+        Ok(())
+    }
+
+    /// Commit `cands` (outcomes the DUT's ports cannot tell apart) in every world, in current
+    /// memory with the current cache observations: one candidate keeps the world count; several
+    /// fork each world (at most [`MAX_WORLDS`] kept).
     fn commit_worlds(&mut self, req: &Request, cands: &[Outcome]) -> Result<(), String> {
         if cands.len() == 1
             && self.alts.is_empty()
@@ -715,19 +1164,30 @@ impl Lockstep {
                 .commit(&mut self.model_mem, req, &cands[0])
                 .map_err(|e| e.to_string());
         }
-        self.take_model_events();
-        let mut worlds = Vec::with_capacity(1 + self.alts.len());
-        worlds.push(World {
-            model: self.model.clone(),
-            pending: self.model_irqs.clone(),
-            owed: VecDeque::new(),
-        });
-        worlds.append(&mut self.alts);
-        // Worlds that agree on every fault register and event account are the same world for
-        // what follows.
-        let mut next: Vec<World> = Vec::new();
-        let mut seen: Vec<Vec<u64>> = Vec::new();
-        let mut err = String::new();
+        let base = self.take_worlds();
+        let mut fork = Fork::default();
+        self.fork_worlds(&base, req, cands, None, &[], &mut fork);
+        self.finish_fork(base, fork)
+    }
+
+    /// Add to `fork` the worlds that committing each of `cands` (each of its variants) in each
+    /// of `base` gives, in the model memory as it is now, through the pre-invalidation snapshot
+    /// `via` if given, with the invalidations `later`. Worlds that agree on every fault register
+    /// and event account are one world for what follows: within one explanation the first is
+    /// kept; across explanations their cache observations are joined (the DUT may hold either).
+    fn fork_worlds(
+        &mut self,
+        base: &[World],
+        req: &Request,
+        cands: &[Outcome],
+        via: Option<usize>,
+        later: &[Invalidation],
+        fork: &mut Fork,
+    ) {
+        if fork.next.len() >= MAX_WORLDS {
+            return;
+        }
+        let mut snap = via.map(|i| std::mem::take(&mut self.pres[i].snap));
         // A posting rewrites its posted-interrupt descriptor in the (shared) model memory: every
         // world commits it against the descriptor as it was before.
         let pid_before: Vec<(Hpa, [u8; 64])> = cands
@@ -740,20 +1200,33 @@ impl Lockstep {
                 _ => None,
             })
             .collect();
-        'outer: for w in worlds {
-            let variants: Vec<(&Outcome, usize)> = cands
-                .iter()
-                .flat_map(|c| {
-                    let n = w.model.commit_variants(&self.model_mem, req, c).max(1);
-                    (0..n).map(move |k| (c, k))
-                })
-                .collect();
+        'outer: for w in base {
+            for (pid, b) in &pid_before {
+                let _ = self.model_mem.write(*pid, b);
+            }
+            let mut probe = snap.is_some().then(|| w.model.clone());
+            let mut variants: Vec<(&Outcome, usize)> = Vec::new();
+            for c in cands {
+                let n = match probe.as_mut() {
+                    Some(m) => m.commit_variants_via(&self.model_mem, req, c, snap.as_mut()),
+                    None => w.model.commit_variants(&self.model_mem, req, c),
+                };
+                variants.extend((0..n).map(|k| (c, k)));
+            }
+            if self.trace && variants.is_empty() {
+                eprintln!(
+                    "[{}] a world cannot explain {cands:?} for {}",
+                    self.sim.cycle(),
+                    describe(&req.hdr)
+                );
+            }
             for (c, k) in variants {
                 let mut m = w.model.clone();
                 for (pid, b) in &pid_before {
                     let _ = self.model_mem.write(*pid, b);
                 }
-                match m.commit_variant(&mut self.model_mem, req, c, k) {
+                match m.commit_variant_after(&mut self.model_mem, req, c, k, snap.as_mut(), later)
+                {
                     Ok(()) => {
                         let ev = m.take_events();
                         let mut nw = World {
@@ -769,11 +1242,19 @@ impl Lockstep {
                             sig.extend(q.iter().map(|e| e.addr ^ (u64::from(e.data) << 32)));
                             sig.push(q.len() as u64);
                         }
-                        if !seen.contains(&sig) {
-                            seen.push(sig);
-                            next.push(nw);
-                            if next.len() >= MAX_WORLDS {
-                                break 'outer;
+                        match fork.seen.iter().position(|x| *x == sig) {
+                            Some(j) => {
+                                if fork.from[j] != fork.context {
+                                    fork.next[j].model.absorb_cache(&nw.model);
+                                }
+                            }
+                            None => {
+                                fork.seen.push(sig);
+                                fork.from.push(fork.context);
+                                fork.next.push(nw);
+                                if fork.next.len() >= MAX_WORLDS {
+                                    break 'outer;
+                                }
                             }
                         }
                     }
@@ -781,19 +1262,17 @@ impl Lockstep {
                         if self.trace {
                             eprintln!("[{}] a world refused {c:?}: {x}", self.sim.cycle());
                         }
-                        err = x.to_string()
+                        fork.err = x.to_string()
                     }
                 }
             }
         }
-        if next.is_empty() {
-            return Err(err);
+        if fork.err.is_empty() && fork.next.is_empty() {
+            fork.err = "no world allows the outcome".into();
         }
-        if self.trace {
-            eprintln!("[{}] worlds now {}", self.sim.cycle(), next.len());
+        if let (Some(i), Some(s)) = (via, snap) {
+            self.pres[i].snap = s;
         }
-        self.set_worlds(next);
-        Ok(())
     }
 
     /// FSTS, FECTL and every FRCD of a world (reads without side effects).
@@ -896,6 +1375,7 @@ impl Lockstep {
             return;
         }
         let quick = self.pending.is_empty()
+            && self.held.is_empty()
             && self.sim.up_queued() == 0
             && self.sim.memsrv.outstanding() == 0
             && self.dut_irqs.is_empty()
@@ -908,6 +1388,10 @@ impl Lockstep {
                 return;
             }
             let idle = self.sim.idle_for();
+            if self.pending.is_empty() && !self.held.is_empty() {
+                self.resolve_held(0);
+                continue;
+            }
             if self.pending.is_empty()
                 && self.sim.memsrv.outstanding() == 0
                 && (idle >= self.quiet
@@ -917,6 +1401,10 @@ impl Lockstep {
                         && self.model_irqs.is_empty()))
             {
                 break;
+            }
+            if idle >= self.quiet && !self.held.is_empty() {
+                self.resolve_held(self.pending.len());
+                continue;
             }
             if idle >= self.quiet && !self.pending.is_empty() {
                 // Quiet with requests outstanding: posted ones were dropped; others hang.
@@ -1070,6 +1558,7 @@ impl Lockstep {
 
     /// Read a register from the DUT only (no model comparison), e.g. a micro-architectural counter.
     pub fn dut_reg_read(&mut self, offset: u16, size: u8) -> Result<u64, PlatformError> {
+        self.flush_edits();
         self.drain(false);
         self.stats.reg_accesses += 1;
         self.sim.csr_access(false, offset, size, 0, self.csr_bound)
@@ -1108,15 +1597,79 @@ fn cpl_status_code(s: &iommu_driver::tlp::CplStatus) -> Option<u8> {
     }
 }
 
+impl Lockstep {
+    /// Does reading `offset` show state that depends on which requests in flight have retired
+    /// (fault recording, the fault event, counters)? Such reads are made with the DUT drained.
+    fn retire_dependent(&self, offset: u16) -> bool {
+        let cfg = self.model.config();
+        let base = cfg.frcd_base() as u16;
+        let end = base + 16 * cfg.num_fault_records() as u16;
+        offset == 0x038 || (base..end).contains(&offset) || (0x300..0x360).contains(&offset)
+    }
+
+    /// May a write at `offset` of `size` bytes race requests in flight? Invalidation commands
+    /// (CCMD, IVA/IOTLB_REG, IQT) and ICS do; everything else (mode changes, pointers, fault
+    /// handling) is made with the DUT drained.
+    fn racing_write(&self, offset: u16) -> bool {
+        let iva = self.model.config().iva_offset() as u16;
+        matches!(offset, 0x028 | 0x02C | IQT_REG | 0x09C) || (iva..iva + 16).contains(&offset)
+    }
+
+    /// The register (8-byte aligned) whose bit 63 a write at `offset` of `size` bytes sets to
+    /// start a register-based invalidation (CCMD.ICC, IOTLB_REG.IVT), if any.
+    fn invalidation_command(&self, offset: u16, size: u8) -> Option<u16> {
+        let iotlb = self.model.config().iva_offset() as u16 + 8;
+        [0x028, iotlb]
+            .into_iter()
+            .find(|r| (offset == *r && size == 8) || offset == r + 4)
+    }
+
+    /// After a register-based invalidation command: tick (with all other traffic) until the DUT
+    /// reads the command register as the model does (ICC / IVT clear once it has drained).
+    fn reg_catch_up(&mut self, reg: u16) -> Result<(), PlatformError> {
+        let want = self.model.reg_read(&mut self.model_mem, reg, 8)?;
+        let start = self.sim.cycle();
+        loop {
+            let d = self.sim.csr_access(false, reg, 8, 0, self.csr_bound)?;
+            self.process();
+            if d == want || self.failed() {
+                return Ok(());
+            }
+            if self.sim.cycle() - start > self.bound {
+                self.fail(
+                    format!(
+                        "register-based invalidation at {reg:#05x} not complete within {} cycles",
+                        self.bound
+                    ),
+                    None,
+                    format!("{want:#x}"),
+                    format!("{d:#x}"),
+                );
+                return Ok(());
+            }
+        }
+    }
+}
+
 impl Platform for Lockstep {
     fn reg_read(&mut self, offset: u16, size: u8) -> Result<u64, PlatformError> {
         check_access(offset, size)?;
-        self.drain(false);
+        self.flush_edits();
+        if self.retire_dependent(offset) {
+            self.drain(false);
+        }
+        // FSTS with requests in flight: PPF, PFO and FRI depend on which of them have retired;
+        // the queued-invalidation error bits (IQE, ICE, ITE) do not.
+        let mask: u64 = if offset == FSTS_REG && !self.pending.is_empty() {
+            0x70
+        } else {
+            u64::MAX
+        };
         self.stats.reg_accesses += 1;
         let d = self
             .sim
             .csr_access(false, offset, size, 0, self.csr_bound)?;
-        self.sync_mem();
+        self.process();
         let m = self.model.reg_read(&mut self.model_mem, offset, size)?;
         if self.trace {
             eprintln!(
@@ -1124,10 +1677,10 @@ impl Platform for Lockstep {
                 self.sim.cycle()
             );
         }
-        if !micro_arch(offset) && (d != m || !self.alts.is_empty()) {
+        if !micro_arch(offset) && (d & mask != m & mask || !self.alts.is_empty()) {
             // Keep only the worlds that read what the DUT read.
             let mut keep: Vec<World> = Vec::new();
-            if d == m {
+            if d & mask == m & mask {
                 keep.push(World {
                     model: self.model.clone(),
                     pending: std::mem::take(&mut self.model_irqs),
@@ -1135,7 +1688,11 @@ impl Platform for Lockstep {
                 });
             }
             for mut a in std::mem::take(&mut self.alts) {
-                if a.model.reg_read(&mut self.model_mem, offset, size).ok() == Some(d) {
+                if a.model
+                    .reg_read(&mut self.model_mem, offset, size)
+                    .ok()
+                    .is_some_and(|v| v & mask == d & mask)
+                {
                     keep.push(a);
                 }
             }
@@ -1166,7 +1723,13 @@ impl Platform for Lockstep {
 
     fn reg_write(&mut self, offset: u16, size: u8, value: u64) -> Result<(), PlatformError> {
         check_access(offset, size)?;
-        self.drain(false);
+        self.flush_edits();
+        if !self.racing_write(offset) {
+            self.drain(false);
+        }
+        self.process();
+        // What the unit may still serve until the DUT shows this write's invalidations complete.
+        let snap = (!self.pending.is_empty()).then(|| self.model.cache_snapshot());
         self.stats.reg_accesses += 1;
         self.sim
             .csr_access(true, offset, size, value, self.csr_bound)?;
@@ -1176,29 +1739,56 @@ impl Platform for Lockstep {
                 self.sim.cycle()
             );
         }
-        self.sync_mem();
         self.model
             .reg_write(&mut self.model_mem, offset, size, value)?;
         let mut alts = std::mem::take(&mut self.alts);
         for a in alts.iter_mut() {
             a.model
                 .reg_write(&mut self.model_mem, offset, size, value)?;
+            a.model.take_invalidations();
         }
         alts.retain_mut(|a| {
             let ev = a.model.take_events();
             a.generated(ev)
         });
         self.alts = alts;
+        let invs = self.model.take_invalidations();
+        let opened = !invs.is_empty();
+        if opened {
+            let before = self.epoch;
+            self.epoch += 1;
+            for inv in invs {
+                self.invals.push((self.epoch, inv));
+            }
+            if let Some(snap) = snap {
+                self.stats.racing_invalidations += 1;
+                self.pres.push(Pre {
+                    epoch: before,
+                    snap,
+                    end_seq: None,
+                });
+            }
+        }
         self.take_model_events();
+        self.process();
         if self.model.config().ecap.qi && (offset == IQT_REG || offset == 0x018) {
             self.qi_catch_up()?;
+        } else if let Some(reg) = self.invalidation_command(offset, size) {
+            self.reg_catch_up(reg)?;
         }
+        if opened {
+            let end = self.next_accept_seq();
+            for p in self.pres.iter_mut().filter(|p| p.end_seq.is_none()) {
+                p.end_seq = Some(end);
+            }
+        }
+        self.prune();
         Ok(())
     }
 
     fn mem(&mut self) -> &mut HostMemory {
-        self.drain(false);
-        self.mem_dirty = true;
+        self.flush_edits();
+        self.sim.mem.start_journal();
         &mut self.sim.mem
     }
 }

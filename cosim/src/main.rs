@@ -3,6 +3,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use iommu_cosim::dut::DutConfig;
+use iommu_cosim::lockstep::Stats;
 use iommu_cosim::measure::{run_measure, MeasureOpts};
 use iommu_cosim::regress::{run_seed, RunOpts, SeedResult};
 use iommu_cosim::scenario::{run_nic, NicOpts};
@@ -363,6 +364,13 @@ fn regress(a: RegressArgs) -> Result<()> {
         cycles,
         secs,
         cycles as f64 / secs.max(1e-9)
+    );
+    let sum = |f: fn(&Stats) -> u64| results.iter().map(|r| f(&r.stats)).sum::<u64>();
+    println!(
+        "racing the traffic: {} table-edit versions and {} invalidating register writes with requests in flight; {} requests explained only by an older table version or a pre-invalidation cache",
+        sum(|s| s.racing_edits),
+        sum(|s| s.racing_invalidations),
+        sum(|s| s.stale_commits)
     );
     println!(
         "{} passed, {} failed",

@@ -31,6 +31,7 @@ use iommu_driver::{DomainId, Hpa, Iova, Rid};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
 use std::path::PathBuf;
 
 /// Options of one random run.
@@ -260,31 +261,38 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
     };
 
     let window = rng.gen_range(1..=24usize);
-    let mut sent = 0u64;
     let mut tag8 = 0u8;
-    while sent < requests {
+    // Requests submitted before the last mid-run change: they retire before the next one, so no
+    // request's window holds two table edits (a walk never mixes two edits' reads; Lockstep).
+    let mut last_change = 0u64;
+    // Requests aimed at the edges of the last change, sent before the random ones.
+    let mut probes: VecDeque<Request> = VecDeque::new();
+    // Every submission counts, including those a mid-run change makes itself.
+    while os.platform_mut().submitted() < requests {
         if os.platform_mut().failed() {
             return Ok(());
         }
-        // Mid-run changes, now and then.
+        // Mid-run changes, now and then, racing the requests in flight.
         if rng.gen_bool(0.004) {
+            os.platform_mut().retire_before(last_change);
             if irs.is_some() && rng.gen_bool(0.3) {
                 if let Some(set) = irs.as_mut() {
-                    set.mutate(os, rng, &devs)?;
+                    set.mutate(os, rng, &devs, &mut probes)?;
                 }
             } else {
-                mutate(os, rng, &dids, &devs, &mut maps)?;
+                mutate(os, rng, &dids, &devs, &mut maps, &mut probes, &mut tag8)?;
             }
+            last_change = os.platform_mut().submitted();
             continue;
         }
         let ls = os.platform_mut();
         if ls.in_flight() < window && ls.queued() < 2 {
-            let req = match irs.as_ref() {
-                Some(set) if rng.gen_bool(0.08) => set.request(rng, &devs),
+            let req = match (probes.pop_front(), irs.as_ref()) {
+                (Some(r), _) => r,
+                (None, Some(set)) if rng.gen_bool(0.08) => set.request(rng, &devs),
                 _ => random_request(rng, &devs, &maps, &mut tag8),
             };
             ls.submit(req);
-            sent += 1;
         } else {
             ls.tick();
         }
@@ -292,21 +300,68 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
     Ok(())
 }
 
-/// One mid-run table change.
+/// A small read or write by `rid` at `addr` (probing the edge of a change).
+fn probe(rng: &mut ChaCha8Rng, rid: Rid, addr: u64, tag8: &mut u8) -> Request {
+    *tag8 = tag8.wrapping_add(1);
+    let addr = addr & !3;
+    let len = (rng.gen_range(1..=16u64) * 4).min(0x1000 - (addr & 0xFFF)) as u32;
+    let r = if rng.gen_bool(0.5) {
+        Req::read(rid.0, *tag8, addr, len)
+    } else {
+        Req::write(rid.0, *tag8, addr, len)
+    };
+    Request {
+        hdr: r.encode(),
+        data0: rng.gen(),
+    }
+}
+
+/// One mid-run table change, made while requests are in flight.
 fn mutate(
     os: &mut Iommu<Lockstep>,
     rng: &mut ChaCha8Rng,
     dids: &[DomainId],
     devs: &[Dev],
     maps: &mut Vec<(DomainId, u64, u64, PageSize)>,
+    probes: &mut VecDeque<Request>,
+    tag8: &mut u8,
 ) -> Result<(), String> {
     let e = |x: iommu_driver::os::OsError| x.to_string();
     match rng.gen_range(0..10) {
-        // Unmap + page-selective invalidation (what Linux does), sometimes a wider one.
+        // Unmap (sometimes remap elsewhere) + page-selective invalidation (what Linux does),
+        // sometimes a wider one. Requests to the page are in flight across the change, and the
+        // edges of the invalidated range are probed right after it: its first and last 4 KiB
+        // page, the pages just outside it, and the same IOVA in another domain.
         0..=3 if !maps.is_empty() => {
             let i = rng.gen_range(0..maps.len());
             let (did, iova, _hpa, size) = maps.swap_remove(i);
+            let mine: Vec<Rid> = devs
+                .iter()
+                .filter(|d| d.did == Some(did))
+                .map(|d| d.rid)
+                .collect();
+            let others: Vec<Rid> = devs
+                .iter()
+                .filter(|d| d.did.is_some_and(|x| x != did))
+                .map(|d| d.rid)
+                .collect();
+            if let Some(&rid) = mine.choose(rng) {
+                let ls = os.platform_mut();
+                for _ in 0..rng.gen_range(1..=3) {
+                    let a = iova + (rng.gen_range(0..size.bytes()) & !0xFFF);
+                    ls.submit(probe(rng, rid, a, tag8));
+                }
+                for _ in 0..rng.gen_range(0..120) {
+                    ls.tick();
+                }
+            }
             let u = os.unmap(did, Iova(iova), size).map_err(e)?;
+            if rng.gen_bool(0.5) {
+                let hpa = rng.gen_range(0..(1u64 << 39) / size.bytes()) * size.bytes();
+                if os.map(did, Iova(iova), Hpa(hpa), size, Perms::RW).is_ok() {
+                    maps.push((did, iova, hpa, size));
+                }
+            }
             let inv = match rng.gen_range(0..4) {
                 0 => InvRequest::IotlbDomain(did),
                 1 => InvRequest::IotlbGlobal,
@@ -318,6 +373,22 @@ fn mutate(
                 },
             };
             os.invalidate(&[inv]).map_err(e)?;
+            if let Some(&rid) = mine.choose(rng) {
+                let span = 0x1000u64 << u.am.min(30);
+                let start = u.addr.0 & !(span - 1);
+                for a in [
+                    iova,
+                    start,
+                    start + span - 0x1000,
+                    start + span,
+                    start.wrapping_sub(0x1000),
+                ] {
+                    probes.push_back(probe(rng, rid, a, tag8));
+                }
+            }
+            if let Some(&rid) = others.choose(rng) {
+                probes.push_back(probe(rng, rid, iova, tag8));
+            }
         }
         // Remap something new (no invalidation needed for a not-present -> present change).
         4 | 5 => {
@@ -626,6 +697,7 @@ impl IrSet {
         os: &mut Iommu<Lockstep>,
         rng: &mut ChaCha8Rng,
         devs: &[Dev],
+        probes: &mut VecDeque<Request>,
     ) -> Result<(), String> {
         let e = |x: iommu_driver::os::OsError| x.to_string();
         match rng.gen_range(0..10) {
@@ -634,8 +706,17 @@ impl IrSet {
             0..=5 if !self.used.is_empty() => {
                 let k = rng.gen_range(0..self.used.len());
                 let (index, _) = self.used[k];
+                // Interrupts through the entry right after the rewrite and its invalidation.
+                let msi = |rid: Rid| {
+                    let m = MsiMessage::remappable(index, None);
+                    Request {
+                        hdr: Req::write(rid.0, 0, m.addr, 4).encode(),
+                        data0: m.data,
+                    }
+                };
                 let sid = devs.choose(rng).map(|d| d.rid).unwrap_or(Rid(0x0100));
                 self.write_entry(os, rng, index, sid)?;
+                probes.push_back(msi(sid));
                 self.used[k].1 = sid;
                 match rng.gen_range(0..10) {
                     0..=5 => {
@@ -649,7 +730,10 @@ impl IrSet {
             }
             // Edit a posted-interrupt descriptor (software consumed the PIR, set SN, ...).
             6 | 7 if !self.pids.is_empty() => {
+                // A plain rewrite would race the unit's atomic update of the descriptor (software
+                // uses locked instructions there): make it with no posting in flight.
                 let p = *self.pids.choose(rng).expect("non-empty");
+                os.platform_mut().drain(false);
                 os.write_pid(p, &random_pid(rng)).map_err(e)?;
             }
             // Close every IRTE stale window.
