@@ -462,7 +462,11 @@ impl Lockstep {
             }
         }
         self.last_edit_cycle = now;
-        if self.pending.iter().any(|p| p.allowed.is_some() && p.seen.is_none()) {
+        if self
+            .pending
+            .iter()
+            .any(|p| p.allowed.is_some() && p.seen.is_none())
+        {
             self.stats.racing_edits += 1;
         }
         if self.trace {
@@ -743,7 +747,9 @@ impl Lockstep {
         p.allowed.as_ref().is_some_and(|a| {
             a.iter().any(|o| match o {
                 Outcome::Interrupt { msi: m } => *m == msi,
-                Outcome::Posted { notify: Some(n), .. } => *n == msi,
+                Outcome::Posted {
+                    notify: Some(n), ..
+                } => *n == msi,
                 _ => false,
             })
         })
@@ -806,7 +812,9 @@ impl Lockstep {
             );
         }
         let tags: Vec<Option<u16>> = if found {
-            plan.iter().map(|c| c.map(|c| self.pending[cands[c]].tag)).collect()
+            plan.iter()
+                .map(|c| c.map(|c| self.pending[cands[c]].tag))
+                .collect()
         } else {
             vec![None; beats.len()]
         };
@@ -1225,8 +1233,7 @@ impl Lockstep {
                 for (pid, b) in &pid_before {
                     let _ = self.model_mem.write(*pid, b);
                 }
-                match m.commit_variant_after(&mut self.model_mem, req, c, k, snap.as_mut(), later)
-                {
+                match m.commit_variant_after(&mut self.model_mem, req, c, k, snap.as_mut(), later) {
                     Ok(()) => {
                         let ev = m.take_events();
                         let mut nw = World {

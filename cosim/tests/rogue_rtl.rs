@@ -168,10 +168,22 @@ fn rogue_vf_dma_into_another_domain<P: Unit>(p: P) {
     b.os.create_domain(d2, 4).expect("domain 2");
     b.os.assign_device(vfs[0], d1).expect("VF1");
     b.os.assign_device(vfs[1], d2).expect("VF2");
-    b.os.map(d1, Iova(0x10_0000), Hpa(0x5000_0000), PageSize::Size4K, Perms::RW)
-        .expect("map 1");
-    b.os.map(d2, Iova(0x20_0000), Hpa(0x6000_0000), PageSize::Size4K, Perms::RW)
-        .expect("map 2");
+    b.os.map(
+        d1,
+        Iova(0x10_0000),
+        Hpa(0x5000_0000),
+        PageSize::Size4K,
+        Perms::RW,
+    )
+    .expect("map 1");
+    b.os.map(
+        d2,
+        Iova(0x20_0000),
+        Hpa(0x6000_0000),
+        PageSize::Size4K,
+        Perms::RW,
+    )
+    .expect("map 2");
     b.up(BringUp {
         qi: true,
         ir: None,
@@ -366,7 +378,11 @@ fn rogue_irte_changed_without_iec_invalidation<P: Unit>(p: P) {
         fault: iommu_driver::vtd::fault::FaultReason::from_code(0x22),
     };
     if let Some(a) = b.allowed_remappable(DEV, 6) {
-        assert_eq!(a, vec![gone, old], "fresh 22h first, the cached entry still allowed");
+        assert_eq!(
+            a,
+            vec![gone, old],
+            "fresh 22h first, the cached entry still allowed"
+        );
     }
     for _ in 0..3 {
         let o = b.remappable(DEV, 6, 0);

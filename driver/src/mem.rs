@@ -105,7 +105,11 @@ pub enum MemError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MemChange {
     /// `new` was written at `addr` over `old` (same length).
-    Write { addr: Hpa, old: Vec<u8>, new: Vec<u8> },
+    Write {
+        addr: Hpa,
+        old: Vec<u8>,
+        new: Vec<u8>,
+    },
     /// The injected error ranges changed from `old` to `new`.
     Errors {
         old: Vec<(u64, u64)>,

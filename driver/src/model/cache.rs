@@ -305,7 +305,12 @@ impl ObsMap {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Invalidation {
     /// Context-cache invalidation: `g` 1 global, 2 domain (`did`), 3 device (`sid` under `fm`).
-    Context { g: u8, did: DomainId, sid: Rid, fm: u8 },
+    Context {
+        g: u8,
+        did: DomainId,
+        sid: Rid,
+        fm: u8,
+    },
     /// IOTLB (and paging-structure cache) invalidation: `g` 1 global, 2 domain, 3 page-selective
     /// (2^`am` pages at `addr` aligned down; `ih` = leaf entries only).
     Iotlb {

@@ -84,7 +84,12 @@ impl IrState {
 
 /// IEC invalidation of an observation map: `global`, or 2^`im` entries from `iidx` aligned
 /// down to 2^`im`.
-pub(crate) fn invalidate_iec_map(iec: &mut BTreeMap<u16, Vec<u128>>, global: bool, im: u8, iidx: u16) {
+pub(crate) fn invalidate_iec_map(
+    iec: &mut BTreeMap<u16, Vec<u128>>,
+    global: bool,
+    im: u8,
+    iidx: u16,
+) {
     if global {
         iec.clear();
         return;

@@ -243,7 +243,10 @@ impl Model {
     /// The invalidations carried out since the last call, oldest first (empty unless logging
     /// is on: [`Model::log_invalidations`]).
     pub fn take_invalidations(&mut self) -> Vec<Invalidation> {
-        self.inv_log.as_mut().map(std::mem::take).unwrap_or_default()
+        self.inv_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// A copy of every cache observation (what the unit may hold in its caches right now).
@@ -274,7 +277,12 @@ impl Model {
     }
 
     /// [`Model::evaluate`] with the cache observations of `via` in place of the model's own.
-    pub fn evaluate_via(&mut self, mem: &HostMemory, req: &Request, via: &mut CacheSnapshot) -> Allowed {
+    pub fn evaluate_via(
+        &mut self,
+        mem: &HostMemory,
+        req: &Request,
+        via: &mut CacheSnapshot,
+    ) -> Allowed {
         self.swap_cache(via);
         let a = self.evaluate(mem, req);
         self.swap_cache(via);

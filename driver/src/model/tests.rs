@@ -1043,7 +1043,10 @@ fn a_pre_invalidation_snapshot_explains_a_stale_hit_and_its_fill_does_not_come_b
         vec![fwd(0xB010), fwd(0xA010)]
     );
     assert!(e.m.commit(&mut e.mem, &req, &fwd(0xA010)).is_err());
-    assert_eq!(e.m.commit_variants_via(&e.mem, &req, &fwd(0xA010), Some(&mut snap)), 1);
+    assert_eq!(
+        e.m.commit_variants_via(&e.mem, &req, &fwd(0xA010), Some(&mut snap)),
+        1
+    );
     e.m.commit_variant_after(&mut e.mem, &req, &fwd(0xA010), 0, Some(&mut snap), &later)
         .unwrap();
     // The snapshot is unchanged and the model's cache did not get A back.
