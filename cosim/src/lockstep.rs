@@ -192,6 +192,9 @@ struct World {
     /// DUT messages the golden model explained but this world has not generated yet (it may
     /// still commit the request behind them later).
     owed: VecDeque<Msi>,
+    /// Interrupt beats of an ambiguous group ([`Lockstep::resolve_held`]) this world has not
+    /// placed on one of the group's requests yet.
+    group: VecDeque<Msi>,
 }
 
 impl World {
@@ -304,6 +307,10 @@ pub struct Lockstep {
     model_irqs: VecDeque<Msi>,
     /// Interrupt beats not yet placed on a request (see [`Lockstep::resolve_held`]).
     held: VecDeque<(u64, Msi)>,
+    /// The golden model's part of an ambiguous interrupt group (see [`World::group`]), and how
+    /// many of the group's requests are still to commit.
+    group: VecDeque<Msi>,
+    group_left: usize,
 }
 
 /// Performance-counter offsets whose values are micro-architectural (not compared with the model):
@@ -369,6 +376,8 @@ impl Lockstep {
             dut_irqs: VecDeque::new(),
             model_irqs: VecDeque::new(),
             held: VecDeque::new(),
+            group: VecDeque::new(),
+            group_left: 0,
         })
     }
 
@@ -756,9 +765,14 @@ impl Lockstep {
     }
 
     /// Place the held interrupt beats now that every request before pending index `frontier` is
-    /// known to have retired: the first assignment (earliest requests first) of beats to
-    /// requests, in order, under which every request skipped before the frontier may have been
-    /// dropped; a beat no request explains is one of the unit's own messages.
+    /// known to have retired: an assignment of beats to requests, in order, under which every
+    /// request skipped before the frontier may have been dropped (a beat no request explains is
+    /// one of the unit's own messages). When the earliest and the latest such assignments agree,
+    /// that is what happened. When they differ (two requests in flight that may each have sent
+    /// the message or been dropped, e.g. across an IRTE change), the requests between them form
+    /// a group: each world commits each of them as one of the beats or as nothing, keeping only
+    /// the combinations that place every beat in order ([`World::group`]); fault records then
+    /// tell the worlds apart.
     fn resolve_held(&mut self, frontier: usize) {
         let beats: Vec<(u64, Msi)> = self.held.drain(..).collect();
         let cands: Vec<usize> = (0..frontier.min(self.pending.len()))
@@ -769,55 +783,68 @@ impl Lockstep {
             .iter()
             .map(|k| !self.pending[*k].info.posted || Self::drop_allowed(&self.pending[*k]))
             .collect();
-        fn search(
-            ls: &Lockstep,
-            beats: &[(u64, Msi)],
-            cands: &[usize],
-            skip_ok: &[bool],
-            from: usize,
-            out: &mut Vec<Option<usize>>,
-        ) -> bool {
-            let Some(&(_, msi)) = beats.first() else {
-                return skip_ok[from..].iter().all(|x| *x);
-            };
-            for c in from..cands.len() {
-                if Lockstep::allows_irq(&ls.pending[cands[c]], msi) {
-                    out.push(Some(c));
-                    if search(ls, &beats[1..], cands, skip_ok, c + 1, out) {
-                        return true;
-                    }
-                    out.pop();
-                }
-                if !skip_ok[c] {
-                    break;
-                }
-            }
-            // The unit's own message.
-            out.push(None);
-            if search(ls, &beats[1..], cands, skip_ok, from, out) {
-                return true;
-            }
-            out.pop();
-            false
-        }
-        let mut plan = Vec::with_capacity(beats.len());
-        let found = search(self, &beats, &cands, &skip_ok, 0, &mut plan);
+        let first = self.place(&beats, &cands, &skip_ok, false);
+        let last = self.place(&beats, &cands, &skip_ok, true);
         if self.trace {
             eprintln!(
-                "[{}] held interrupts {beats:x?} placed on {:?}",
+                "[{}] held interrupts {beats:x?}: earliest placement {first:?}, latest {last:?} (of {} candidates)",
                 self.sim.cycle(),
-                plan.iter()
-                    .map(|c| c.map(|c| self.pending[cands[c]].tag))
-                    .collect::<Vec<_>>()
+                cands.len()
             );
         }
-        let tags: Vec<Option<u16>> = if found {
-            plan.iter()
+        if let (Some(f), Some(l)) = (&first, &last) {
+            let group = f != l
+                && f.iter().chain(l.iter()).all(|c| c.is_some())
+                && self.group_left == 0
+                && !beats.is_empty();
+            if group {
+                let lo = f
+                    .iter()
+                    .chain(l.iter())
+                    .flatten()
+                    .min()
+                    .copied()
+                    .unwrap_or(0);
+                let hi = f
+                    .iter()
+                    .chain(l.iter())
+                    .flatten()
+                    .max()
+                    .copied()
+                    .unwrap_or(0);
+                let msis: VecDeque<Msi> = beats.iter().map(|(_, m)| *m).collect();
+                let cyc = beats.last().map_or(self.sim.cycle(), |b| b.0);
+                let mut members = 0;
+                for (ci, &k) in cands.iter().enumerate() {
+                    if ci > hi {
+                        break;
+                    }
+                    let p = &self.pending[k];
+                    let member = ci >= lo && msis.iter().any(|m| Self::allows_irq(p, *m));
+                    if member {
+                        self.pending[k].seen = Some((cyc, Seen::Maybe));
+                        members += 1;
+                    } else if p.info.posted && Self::drop_allowed(p) {
+                        self.pending[k].seen = Some((cyc, Seen::Dropped));
+                    }
+                }
+                self.group = msis.clone();
+                for a in self.alts.iter_mut() {
+                    a.group = msis.clone();
+                }
+                self.group_left = members;
+                self.commit_ready();
+                return;
+            }
+        }
+        let tags: Vec<Option<u16>> = match &first {
+            Some(plan) => plan
+                .iter()
                 .map(|c| c.map(|c| self.pending[cands[c]].tag))
-                .collect()
-        } else {
-            vec![None; beats.len()]
+                .collect(),
+            None => vec![None; beats.len()],
         };
+        let found = first.is_some();
         for ((cyc, msi), tag) in beats.into_iter().zip(tags) {
             if self.failed() {
                 return;
@@ -836,6 +863,104 @@ impl Lockstep {
                 None => {
                     self.dut_irqs.push_back((cyc, msi));
                     self.match_irqs();
+                }
+            }
+        }
+    }
+
+    /// An in-order placement of `beats` on candidate requests (indices into `cands`; `None` = the
+    /// unit's own message) under which every skipped candidate may end without egress: the
+    /// earliest one, or with `latest` the one using the latest candidates.
+    fn place(
+        &self,
+        beats: &[(u64, Msi)],
+        cands: &[usize],
+        skip_ok: &[bool],
+        latest: bool,
+    ) -> Option<Vec<Option<usize>>> {
+        fn search(
+            ls: &Lockstep,
+            beats: &[(u64, Msi)],
+            cands: &[usize],
+            skip_ok: &[bool],
+            from: usize,
+            latest: bool,
+            unit: bool,
+            out: &mut Vec<Option<usize>>,
+        ) -> bool {
+            let Some(&(_, msi)) = beats.first() else {
+                return skip_ok[from..].iter().all(|x| *x);
+            };
+            // Candidates reachable from `from` (all skipped ones before them may be dropped).
+            let mut reach = Vec::new();
+            for c in from..cands.len() {
+                if Lockstep::allows_irq(&ls.pending[cands[c]], msi) {
+                    reach.push(c);
+                }
+                if !skip_ok[c] {
+                    break;
+                }
+            }
+            if latest {
+                reach.reverse();
+            }
+            for c in reach {
+                out.push(Some(c));
+                if search(ls, &beats[1..], cands, skip_ok, c + 1, latest, unit, out) {
+                    return true;
+                }
+                out.pop();
+            }
+            // The unit's own message.
+            if unit {
+                out.push(None);
+                if search(ls, &beats[1..], cands, skip_ok, from, latest, unit, out) {
+                    return true;
+                }
+                out.pop();
+            }
+            false
+        }
+        // Placements that put every beat on a request first; the unit's own messages only if
+        // there is none.
+        [false, true].into_iter().find_map(|unit| {
+            let mut plan = Vec::with_capacity(beats.len());
+            search(self, beats, cands, skip_ok, 0, latest, unit, &mut plan).then_some(plan)
+        })
+    }
+
+    /// The beats of the ambiguous interrupt group still to be placed, in any world.
+    fn group_beats(&self) -> Vec<Msi> {
+        let mut v: Vec<Msi> = self.group.iter().copied().collect();
+        for a in &self.alts {
+            for m in &a.group {
+                if !v.contains(m) {
+                    v.push(*m);
+                }
+            }
+        }
+        v
+    }
+
+    /// The last request of an ambiguous interrupt group committed: only the worlds that placed
+    /// every beat remain.
+    fn end_group(&mut self, p: &Pend) {
+        self.alts.retain(|a| a.group.is_empty());
+        if !self.group.is_empty() {
+            match self.alts.iter().position(|a| a.owed.is_empty()) {
+                Some(k) => {
+                    self.promote(k);
+                    self.alts.retain(|a| a.group.is_empty());
+                }
+                None => {
+                    let left = format!("{:x?}", self.group);
+                    self.group.clear();
+                    self.fail(
+                        "interrupt messages a group of requests in flight cannot all have sent",
+                        Some(p),
+                        "every message placed on one request of the group",
+                        format!("{left} left over"),
+                    );
                 }
             }
         }
@@ -1014,6 +1139,25 @@ impl Lockstep {
                 };
                 (c, why)
             }
+            Seen::Maybe => {
+                let beats = self.group_beats();
+                let c: Vec<Outcome> = allowed
+                    .iter()
+                    .filter(|o| match o {
+                        Outcome::Interrupt { msi } => beats.contains(msi),
+                        Outcome::Posted {
+                            notify: Some(n), ..
+                        } => beats.contains(n),
+                        Outcome::Drop { .. } | Outcome::Posted { notify: None, .. } => true,
+                        _ => false,
+                    })
+                    .copied()
+                    .collect();
+                (
+                    c,
+                    format!("one of the interrupts {beats:x?} or nothing (a group of requests that may each have sent one)"),
+                )
+            }
         };
         let Some(&outcome) = chosen.first() else {
             self.fail(
@@ -1024,7 +1168,8 @@ impl Lockstep {
             );
             return;
         };
-        if let Err(e) = self.commit_window(&p, &chosen) {
+        let consume = matches!(seen, Seen::Maybe);
+        if let Err(e) = self.commit_window(&p, &chosen, consume) {
             self.fail(
                 "model refused the commit",
                 Some(&p),
@@ -1032,6 +1177,22 @@ impl Lockstep {
                 format!("{outcome:?}: {e}"),
             );
             return;
+        }
+        // What the request cached before an invalidation the DUT has not finished yet may still
+        // serve requests accepted until it does.
+        if let Some(fills) = self.model.take_unfiltered_fills() {
+            for pre in self.pres.iter_mut().filter(|x| x.end_seq.is_none()) {
+                pre.snap.merge(&fills);
+            }
+        }
+        for a in self.alts.iter_mut() {
+            a.model.take_unfiltered_fills();
+        }
+        if consume {
+            self.group_left = self.group_left.saturating_sub(1);
+            if self.group_left == 0 {
+                self.end_group(&p);
+            }
         }
         if self.log_outcomes {
             self.outcomes.push((p.tag, outcome));
@@ -1090,14 +1251,14 @@ impl Lockstep {
     /// serve it) that explain it, each passing the invalidations made since to
     /// [`Model::commit_variant_after`]; each such explanation forks the worlds (the DUT's ports
     /// do not show which version its walk read, its fault records may).
-    fn commit_window(&mut self, p: &Pend, cands: &[Outcome]) -> Result<(), String> {
+    fn commit_window(&mut self, p: &Pend, cands: &[Outcome], consume: bool) -> Result<(), String> {
         let pres: Vec<usize> = (0..self.pres.len())
             .rev()
             .filter(|i| self.pres[*i].covers(p.seq))
             .collect();
         let fast = !self.edits.last().is_some_and(|(e, _)| *e > p.lo) && pres.is_empty();
         if fast {
-            return self.commit_worlds(&p.req, cands);
+            return self.commit_worlds(&p.req, cands, consume);
         }
         let base = self.take_worlds();
         let mut fork = Fork::default();
@@ -1113,7 +1274,7 @@ impl Lockstep {
                     .map(|(_, v)| *v)
                     .collect();
                 let before = fork.next.len();
-                ls.fork_worlds(&base, &p.req, cands, via, &later, &mut fork);
+                ls.fork_worlds(&base, &p.req, cands, via, &later, consume, &mut fork);
                 if ls.trace && fork.next.len() > before {
                     eprintln!(
                         "[{}] tag {:#06x} explained in the version ended at {ended:?}{}, {} later invalidations",
@@ -1138,6 +1299,7 @@ impl Lockstep {
             model: self.model.clone(),
             pending: std::mem::take(&mut self.model_irqs),
             owed: VecDeque::new(),
+            group: std::mem::take(&mut self.group),
         });
         worlds.append(&mut self.alts);
         worlds
@@ -1162,8 +1324,14 @@ impl Lockstep {
     /// Commit `cands` (outcomes the DUT's ports cannot tell apart) in every world, in current
     /// memory with the current cache observations: one candidate keeps the world count; several
     /// fork each world (at most [`MAX_WORLDS`] kept).
-    fn commit_worlds(&mut self, req: &Request, cands: &[Outcome]) -> Result<(), String> {
-        if cands.len() == 1
+    fn commit_worlds(
+        &mut self,
+        req: &Request,
+        cands: &[Outcome],
+        consume: bool,
+    ) -> Result<(), String> {
+        if !consume
+            && cands.len() == 1
             && self.alts.is_empty()
             && self.model.commit_variants(&self.model_mem, req, &cands[0]) <= 1
         {
@@ -1174,7 +1342,7 @@ impl Lockstep {
         }
         let base = self.take_worlds();
         let mut fork = Fork::default();
-        self.fork_worlds(&base, req, cands, None, &[], &mut fork);
+        self.fork_worlds(&base, req, cands, None, &[], consume, &mut fork);
         self.finish_fork(base, fork)
     }
 
@@ -1190,6 +1358,7 @@ impl Lockstep {
         cands: &[Outcome],
         via: Option<usize>,
         later: &[Invalidation],
+        consume: bool,
         fork: &mut Fork,
     ) {
         if fork.next.len() >= MAX_WORLDS {
@@ -1240,12 +1409,28 @@ impl Lockstep {
                             model: m,
                             pending: w.pending.clone(),
                             owed: w.owed.clone(),
+                            group: w.group.clone(),
                         };
                         if !nw.generated(ev) {
                             continue;
                         }
+                        if consume {
+                            let beat = match c {
+                                Outcome::Interrupt { msi } => Some(*msi),
+                                Outcome::Posted {
+                                    notify: Some(n), ..
+                                } => Some(*n),
+                                _ => None,
+                            };
+                            if let Some(b) = beat {
+                                if nw.group.front() != Some(&b) {
+                                    continue;
+                                }
+                                nw.group.pop_front();
+                            }
+                        }
                         let mut sig = self.fault_signature(&mut nw.model);
-                        for q in [&nw.pending, &nw.owed] {
+                        for q in [&nw.pending, &nw.owed, &nw.group] {
                             sig.extend(q.iter().map(|e| e.addr ^ (u64::from(e.data) << 32)));
                             sig.push(q.len() as u64);
                         }
@@ -1326,6 +1511,7 @@ impl Lockstep {
         }
         self.model = w.model;
         self.model_irqs = w.pending;
+        self.group = w.group;
         self.alts = worlds;
     }
 
@@ -1336,6 +1522,7 @@ impl Lockstep {
             model: std::mem::replace(&mut self.model, w.model),
             pending: std::mem::replace(&mut self.model_irqs, w.pending),
             owed: VecDeque::new(),
+            group: std::mem::replace(&mut self.group, w.group),
         };
         self.alts.push(old);
     }
@@ -1590,6 +1777,8 @@ enum Seen {
     Cpl([u32; 3]),
     Irq(Msi),
     Dropped,
+    /// A member of an ambiguous interrupt group: one of the group's beats, or nothing.
+    Maybe,
 }
 
 /// The 3-bit completion status field value of a model status (PCIe: SC 000, UR 001, CRS 010, CA 100).
@@ -1692,6 +1881,7 @@ impl Platform for Lockstep {
                     model: self.model.clone(),
                     pending: std::mem::take(&mut self.model_irqs),
                     owed: VecDeque::new(),
+                    group: std::mem::take(&mut self.group),
                 });
             }
             for mut a in std::mem::take(&mut self.alts) {

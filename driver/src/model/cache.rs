@@ -334,6 +334,16 @@ pub struct CacheSnapshot {
 }
 
 impl CacheSnapshot {
+    /// Add every observation of `other`.
+    pub fn merge(&mut self, other: &CacheSnapshot) {
+        self.cache.merge(&other.cache);
+        for (index, raws) in &other.iec {
+            for raw in raws {
+                crate::model::ir::observe_iec(&mut self.iec, *index, *raw);
+            }
+        }
+    }
+
     /// Apply one logged invalidation.
     pub(crate) fn apply(&mut self, inv: &Invalidation) {
         match *inv {

@@ -146,6 +146,9 @@ pub struct Model {
     pub(crate) inv_log: Option<Vec<Invalidation>>,
     /// Where commits put their observations instead of the caches, while set.
     pub(crate) sink: Option<Box<CacheSnapshot>>,
+    /// What the last [`Model::commit_variant_after`] with later invalidations cached before
+    /// they filtered it ([`Model::take_unfiltered_fills`]).
+    pub(crate) unfiltered: Option<Box<CacheSnapshot>>,
 }
 
 impl Model {
@@ -177,6 +180,7 @@ impl Model {
             masks,
             inv_log: None,
             sink: None,
+            unfiltered: None,
         }
     }
 
@@ -265,6 +269,13 @@ impl Model {
         std::mem::swap(&mut self.ir.iec, &mut s.iec);
     }
 
+    /// What the last [`Model::commit_variant_after`] cached before its later invalidations
+    /// removed it, if they did: the unit may still serve requests from it until it shows those
+    /// invalidations complete (a scoreboard adds it to its pre-invalidation snapshots).
+    pub fn take_unfiltered_fills(&mut self) -> Option<CacheSnapshot> {
+        self.unfiltered.take().map(|b| *b)
+    }
+
     /// Add every cache observation of `other` to this model's (a scoreboard joining two worlds
     /// that differ only in what the unit may have cached).
     pub fn absorb_cache(&mut self, other: &Model) {
@@ -337,6 +348,9 @@ impl Model {
             self.swap_cache(v);
         }
         if r.is_ok() {
+            if !later.is_empty() {
+                self.unfiltered = Some(s.clone());
+            }
             for inv in later {
                 s.apply(inv);
             }
