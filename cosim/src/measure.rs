@@ -14,6 +14,14 @@
 //!    under its own PML4 entry, IOTLB invalidated first): total cycles, cycles per miss, the mean
 //!    number of requests in flight (sum of accept-to-egress latencies / total span, Little's law)
 //!    and the most memory reads outstanding on the memory port at once.
+//! 4. With interrupt remapping and queued invalidation (a second bring-up, so 1-3 are unchanged),
+//!    when the DUT has them, medians of `samples`: remapped-interrupt latency (accept to the
+//!    interrupt beat) with an interrupt-entry-cache miss (after a global IEC invalidation) and a
+//!    hit (the same MSI again); posted-interrupt latency (accept to the notification beat, after the
+//!    IEC flush, so the IRTE fetch and then the atomic update of the descriptor, which is reset
+//!    to ON=0 before each sample);
+//!    and the round trip of a page-selective IOTLB invalidation through the queue as software
+//!    sees it (IQT write to the wait descriptor's status seen in memory).
 
 use crate::dut::DutConfig;
 use crate::hdr::Req;
@@ -22,7 +30,10 @@ use crate::memsrv::MemConfig;
 use crate::sim::{Egress, Knobs};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
-use iommu_driver::os::{BringUp, InvRequest, Iommu, OsConfig, PageSize, Perms};
+use iommu_driver::os::{
+    BringUp, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms, PostedInterruptDescriptor,
+    PostedIrte, RemappedIrte,
+};
 use iommu_driver::{DomainId, Hpa, Iova, Rid};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -89,6 +100,17 @@ pub struct MeasureReport {
     pub overlap_max_mem_outstanding: usize,
     /// Walk memory reads counted by the memory server during the overlap run.
     pub overlap_mem_reads: u64,
+    /// Interrupt-remapping and queue figures (4.), when the DUT has IR and QI.
+    pub ir: Option<IrFigures>,
+}
+
+/// Medians (cycles) of the interrupt-remapping and queued-invalidation measurements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrFigures {
+    pub remap_iec_miss: u64,
+    pub remap_iec_hit: u64,
+    pub posted_notify: u64,
+    pub psi_queue_round_trip: u64,
 }
 
 impl MeasureReport {
@@ -145,6 +167,24 @@ impl MeasureReport {
             "overlap: memory reads".into(),
             format!("{}", self.overlap_mem_reads),
         );
+        if let Some(ir) = &self.ir {
+            row(
+                "interrupt remap latency, IEC miss (median)".into(),
+                format!("{} cyc", ir.remap_iec_miss),
+            );
+            row(
+                "interrupt remap latency, IEC hit (median)".into(),
+                format!("{} cyc", ir.remap_iec_hit),
+            );
+            row(
+                "posted interrupt, IEC miss + atomic, to notification (median)".into(),
+                format!("{} cyc", ir.posted_notify),
+            );
+            row(
+                "page-selective invalidation via the queue, round trip".into(),
+                format!("{} cyc", ir.psi_queue_round_trip),
+            );
+        }
         s
     }
 
@@ -176,6 +216,16 @@ impl MeasureReport {
         ];
         for (k, v) in rows {
             let _ = writeln!(s, "{},{},{k},{v}", self.config, self.mem_latency);
+        }
+        if let Some(ir) = &self.ir {
+            for (k, v) in [
+                ("remap_iec_miss_median", ir.remap_iec_miss),
+                ("remap_iec_hit_median", ir.remap_iec_hit),
+                ("posted_notify_median", ir.posted_notify),
+                ("psi_queue_round_trip_median", ir.psi_queue_round_trip),
+            ] {
+                let _ = writeln!(s, "{},{},{k},{v}", self.config, self.mem_latency);
+            }
         }
         s
     }
@@ -386,7 +436,14 @@ pub fn run_measure(opts: &MeasureOpts) -> Result<MeasureReport, String> {
     if ls.failed() {
         return Err(ls.failures[0].to_string());
     }
+    let caps = *os.caps();
+    let ir = if caps.ir && caps.qi {
+        Some(measure_ir(opts, memcfg)?)
+    } else {
+        None
+    };
     Ok(MeasureReport {
+        ir,
         config: opts.config,
         mem_latency: lat,
         hit_requests: reqs_len(&hit),
@@ -402,6 +459,127 @@ pub fn run_measure(opts: &MeasureOpts) -> Result<MeasureReport, String> {
         overlap_in_flight: ov.latencies.iter().sum::<u64>() as f64 / ov_cycles as f64,
         overlap_max_mem_outstanding: ov.max_mem_outstanding,
         overlap_mem_reads: ov.mem_reads,
+    })
+}
+
+/// Accept-to-interrupt-beat latency of one interrupt request, on a drained DUT.
+fn irq_latency(ls: &mut Lockstep, req: Request) -> Result<u64, String> {
+    ls.drain(false);
+    let tag = ls.submit(req);
+    let start = ls.sim.cycle();
+    let mut accepted = None;
+    loop {
+        if ls.failed() {
+            return Err(ls.failures[0].to_string());
+        }
+        if ls.sim.cycle() - start > 1_000_000 {
+            return Err("no interrupt beat within 1,000,000 cycles".into());
+        }
+        ls.sim.tick();
+        for &(t, c) in &ls.sim.accepted {
+            if t == tag {
+                accepted = Some(c);
+            }
+        }
+        let beat = ls
+            .sim
+            .egress
+            .iter()
+            .find(|(_, e)| matches!(e, Egress::Irq { .. }))
+            .map(|(c, _)| *c);
+        ls.process();
+        if let (Some(a), Some(b)) = (accepted, beat) {
+            ls.drain(false);
+            return Ok(b - a);
+        }
+    }
+}
+
+/// 4.: interrupt remapping (x2APIC mode) and queued invalidation.
+fn measure_ir(opts: &MeasureOpts, memcfg: MemConfig) -> Result<IrFigures, String> {
+    let e = |x: iommu_driver::os::OsError| x.to_string();
+    let mut ls = Lockstep::new(
+        opts.config,
+        HostMemory::new(),
+        memcfg,
+        Knobs::full_speed(),
+        opts.seed,
+    )
+    .map_err(|x| format!("bring-up: {x}"))?;
+    ls.bound = 2_000_000;
+    ls.quiet = ls.quiet.max(8 * memcfg.latency_max as u64 + 64);
+    let mut os = Iommu::new(ls, OsConfig::default()).map_err(e)?;
+    os.create_domain(DID, 4).map_err(e)?;
+    os.assign_device(DEV, DID).map_err(e)?;
+    os.map(
+        DID,
+        Iova(page(0)),
+        Hpa(HPA_BASE),
+        PageSize::Size4K,
+        Perms::RW,
+    )
+    .map_err(e)?;
+    os.bring_up(BringUp {
+        qi: true,
+        ir: Some((3, true, false)),
+        te: true,
+    })
+    .map_err(e)?;
+    os.set_irte_remapped(1, &RemappedIrte::simple(0x30, 1, DEV.0))
+        .map_err(e)?;
+    let pid = os.alloc_pid().map_err(e)?;
+    let fresh = PostedInterruptDescriptor {
+        nv: 0xF2,
+        ndst: 1,
+        ..Default::default()
+    };
+    os.write_pid(pid, &fresh).map_err(e)?;
+    os.set_irte_posted(
+        2,
+        &PostedIrte {
+            present: true,
+            vector: 0x61,
+            pda: pid,
+            sid: DEV.0,
+            svt: 1,
+            ..Default::default()
+        },
+    )
+    .map_err(e)?;
+    let msi = |handle: u16, tag: u8| {
+        let m = MsiMessage::remappable(handle, None);
+        Request {
+            hdr: Req::write(DEV.0, tag, m.addr, 4).encode(),
+            data0: m.data,
+        }
+    };
+    let (mut miss, mut hit, mut posted, mut psi) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for s in 0..opts.samples.max(1) as u8 {
+        os.invalidate(&[InvRequest::IecGlobal]).map_err(e)?;
+        miss.push(irq_latency(os.platform_mut(), msi(1, s))?);
+        hit.push(irq_latency(os.platform_mut(), msi(1, s))?);
+        os.write_pid(pid, &fresh).map_err(e)?;
+        posted.push(irq_latency(os.platform_mut(), msi(2, s))?);
+        let t0 = os.platform_mut().sim.cycle();
+        os.invalidate(&[InvRequest::IotlbPage {
+            did: DID,
+            addr: Iova(page(0)),
+            am: 0,
+            ih: false,
+        }])
+        .map_err(e)?;
+        psi.push(os.platform_mut().sim.cycle() - t0);
+    }
+    let ls = os.platform_mut();
+    ls.finish();
+    if ls.failed() {
+        return Err(ls.failures[0].to_string());
+    }
+    Ok(IrFigures {
+        remap_iec_miss: median(&miss),
+        remap_iec_hit: median(&hit),
+        posted_notify: median(&posted),
+        psi_queue_round_trip: median(&psi),
     })
 }
 

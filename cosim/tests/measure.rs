@@ -7,7 +7,10 @@
 //! - every miss of the overlap run is a full walk under its own PML4 entry: at least 4 reads each;
 //! - the default RTL (4 walkers) overlaps walks (more than one memory read outstanding, more than
 //!   one request in flight); the tiny one (1 walker) never has more than one read outstanding, so
-//!   its misses are serialised at >= 4 x latency each.
+//!   its misses are serialised at >= 4 x latency each;
+//! - an interrupt-entry-cache miss reads the IRTE (>= 1 x latency), a hit reads nothing (faster);
+//!   a posted interrupt after an IEC flush reads the IRTE and then updates the descriptor
+//!   atomically (>= 2 x); a queued invalidation fetches its descriptors (>= 1 x).
 //!
 //! Every request also goes through the lockstep scoreboard, so a wrong translation fails the run.
 
@@ -59,6 +62,14 @@ fn common(r: &MeasureReport) {
         r.overlap_mem_reads
     );
     assert!(r.overlap_max_mem_outstanding >= 1);
+    let ir = r.ir.as_ref().expect("the DUT has IR and QI");
+    assert!(ir.remap_iec_miss >= lat, "{ir:?}");
+    assert!(
+        ir.remap_iec_hit < lat && ir.remap_iec_hit < ir.remap_iec_miss,
+        "{ir:?}"
+    );
+    assert!(ir.posted_notify >= 2 * lat, "{ir:?}");
+    assert!(ir.psi_queue_round_trip >= lat, "{ir:?}");
 }
 
 #[test]
