@@ -320,6 +320,9 @@ fn nic(
         // The hypervisor runs a vCPU now and then: it consumes the posted vectors (PIR) and
         // clears ON, so the next posting notifies again.
         if sent > 0 && sent % 3000 == 1500 && !vcpus.is_empty() {
+            // Read-modify-write of the descriptor: a real hypervisor uses locked instructions
+            // that the unit's atomic update cannot interleave with; here no posting is in flight.
+            os.platform_mut().drain(false);
             let pid = vcpus[rng.gen_range(0..vcpus.len())];
             let mut d = os.read_pid(pid).map_err(e)?;
             d.pir = [0; 4];

@@ -900,6 +900,7 @@ variants!(
     posted_xapic_notification_destination,
     iec_index_invalidation_ends_the_stale_window,
     iec_invalidation_not_covering_keeps_old_allowed,
+    iec_index_invalidation_after_a_posting_through_a_subhandle,
     compat_passes_with_cfi_in_xapic_mode,
     ir_disabled_passes_window_writes_unchanged,
 );
@@ -911,3 +912,30 @@ variants!(
     iec_global_invalidation_ends_the_stale_window,
     counters_remapped_and_posted,
 );
+
+/// A posted IRTE used through a subhandle, then rewritten as a remapped IRTE for another
+/// requester and invalidated index-selectively (each IM covering it): the next interrupt from the
+/// new requester uses the new entry.
+fn iec_index_invalidation_after_a_posting_through_a_subhandle<P: Unit>(p: P) {
+    let mut b = Bench::x2apic(p);
+    for im in 0..=3u8 {
+        let pid = b.posted(8, 1, false, false, false, false);
+        b.os.invalidate(&[InvRequest::IecGlobal])
+            .expect("iec global");
+        // Handle 3 + subhandle 5 = index 8, from DEV: posted (ON was 0: a notification).
+        let o = b.remappable(DEV, 3, Some(5));
+        assert!(
+            matches!(o, Outcome::Posted { pid: p, notify: Some(_), .. } if p == pid),
+            "{o:?}"
+        );
+        b.irte(8, &RemappedIrte::simple(0x40 + im, 2, OTHER.0));
+        b.os.invalidate(&[InvRequest::IecIndex { iidx: 8, im }])
+            .expect("iec index");
+        assert_eq!(
+            b.remappable(OTHER, 8, None),
+            irq(0xFEE0_2000, 0x4040 + u32::from(im)),
+            "IM {im}"
+        );
+    }
+    b.done();
+}
