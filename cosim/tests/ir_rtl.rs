@@ -929,7 +929,9 @@ fn iec_index_invalidation_after_a_posting_through_a_subhandle<P: Unit>(p: P) {
             "{o:?}"
         );
         b.irte(8, &RemappedIrte::simple(0x40 + im, 2, OTHER.0));
-        b.os.invalidate(&[InvRequest::IecIndex { iidx: 8, im }])
+        // IIDX 8, 9, 11, 15 with IM 0..3: aligned down, each covers 8.
+        let iidx = 8 + (1u16 << im) - 1;
+        b.os.invalidate(&[InvRequest::IecIndex { iidx, im }])
             .expect("iec index");
         assert_eq!(
             b.remappable(OTHER, 8, None),
