@@ -332,6 +332,13 @@ impl HostMemory {
         if len == 0 {
             return Ok(());
         }
+        self.check_range(addr, len)?;
+        self.check_errors(addr, len)
+    }
+
+    /// The limit check alone (also for replaying a recorded change, which passed the error check
+    /// where it was made).
+    fn check_range(&self, addr: u64, len: u64) -> Result<(), MemError> {
         let end = addr as u128 + len as u128;
         let top = self.limit.map_or(1u128 << 64, |l| l as u128);
         if end > top {
@@ -340,7 +347,7 @@ impl HostMemory {
                 len,
             });
         }
-        self.check_errors(addr, len)
+        Ok(())
     }
 
     /// Check a non-empty access of `len` bytes at `addr` (not wrapping) against the injected
@@ -382,12 +389,7 @@ impl HostMemory {
     /// Read `buf.len()` bytes starting at `addr`. Unwritten bytes read as zero.
     pub fn read(&self, addr: Hpa, buf: &mut [u8]) -> Result<(), MemError> {
         self.check(addr.0, buf.len() as u64)?;
-        for (base, off, at, n) in Self::pieces(addr.0, buf.len()) {
-            match self.chunk(base) {
-                Some(c) => buf[at..at + n].copy_from_slice(&c.map[off..off + n]),
-                None => buf[at..at + n].fill(0),
-            }
-        }
+        self.read_unchecked(addr.0, buf);
         Ok(())
     }
 
@@ -546,7 +548,7 @@ impl HostMemory {
     pub fn apply_change(&mut self, c: &MemChange) -> Result<(), MemError> {
         match c {
             MemChange::Write { addr, new, .. } => {
-                self.check_range(addr.0, new.len())?;
+                self.check_range(addr.0, new.len() as u64)?;
                 self.write_unchecked(addr.0, new)
             }
             MemChange::Errors { new, .. } => {
@@ -561,7 +563,7 @@ impl HostMemory {
     pub fn revert_change(&mut self, c: &MemChange) -> Result<MemChange, MemError> {
         match c {
             MemChange::Write { addr, old, .. } => {
-                self.check_range(addr.0, old.len())?;
+                self.check_range(addr.0, old.len() as u64)?;
                 let mut cur = vec![0u8; old.len()];
                 self.read_unchecked(addr.0, &mut cur);
                 self.write_unchecked(addr.0, old)?;
@@ -579,19 +581,6 @@ impl HostMemory {
                 })
             }
         }
-    }
-
-    /// The limit check alone (a recorded change passed the error check where it was made).
-    fn check_range(&self, addr: u64, len: usize) -> Result<(), MemError> {
-        let end = addr as u128 + len as u128;
-        let top = self.limit.map_or(1u128 << 64, |l| l as u128);
-        if end > top {
-            return Err(MemError::OutOfRange {
-                addr: Hpa(addr),
-                len: len as u64,
-            });
-        }
-        Ok(())
     }
 
     /// Bytes of backing actually allocated (a multiple of [`CHUNK_SIZE`]).

@@ -337,11 +337,7 @@ impl CacheSnapshot {
     /// Add every observation of `other`.
     pub fn merge(&mut self, other: &CacheSnapshot) {
         self.cache.merge(&other.cache);
-        for (index, raws) in &other.iec {
-            for raw in raws {
-                crate::model::ir::observe_iec(&mut self.iec, *index, *raw);
-            }
-        }
+        crate::model::ir::merge_iec(&mut self.iec, &other.iec);
     }
 
     /// Apply one logged invalidation.

@@ -107,6 +107,15 @@ pub(crate) fn invalidate_iec_map(
     }
 }
 
+/// Add every IRTE observation of `from` to `iec`.
+pub(crate) fn merge_iec(iec: &mut BTreeMap<u16, Vec<u128>>, from: &BTreeMap<u16, Vec<u128>>) {
+    for (index, raws) in from {
+        for raw in raws {
+            observe_iec(iec, *index, *raw);
+        }
+    }
+}
+
 /// Remember in `iec` that a committed request used the valid IRTE `raw` at `index`.
 pub(crate) fn observe_iec(iec: &mut BTreeMap<u16, Vec<u128>>, index: u16, raw: u128) {
     let v = iec.entry(index).or_default();

@@ -280,11 +280,7 @@ impl Model {
     /// that differ only in what the unit may have cached).
     pub fn absorb_cache(&mut self, other: &Model) {
         self.cache.merge(&other.cache);
-        for (index, raws) in &other.ir.iec {
-            for raw in raws {
-                ir::observe_iec(&mut self.ir.iec, *index, *raw);
-            }
-        }
+        ir::merge_iec(&mut self.ir.iec, &other.ir.iec);
     }
 
     /// [`Model::evaluate`] with the cache observations of `via` in place of the model's own.
@@ -355,11 +351,7 @@ impl Model {
                 s.apply(inv);
             }
             self.cache.merge(&s.cache);
-            for (index, raws) in &s.iec {
-                for raw in raws {
-                    ir::observe_iec(&mut self.ir.iec, *index, *raw);
-                }
-            }
+            ir::merge_iec(&mut self.ir.iec, &s.iec);
         }
         r
     }
