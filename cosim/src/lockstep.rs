@@ -492,9 +492,7 @@ impl Lockstep {
                     al.insert(*o);
                 }
             }
-            p.irq |= a
-                .iter()
-                .any(|o| matches!(o, Outcome::Interrupt { .. } | Outcome::Posted { .. }));
+            p.irq |= irq_capable(&a);
         }
         self.prune();
     }
@@ -547,15 +545,15 @@ impl Lockstep {
     /// from current memory.
     fn evaluate_window(&mut self, req: &Request, seq: u64, lo: u64) -> Allowed {
         let mut acc = self.model.evaluate(&self.model_mem, req);
-        let pres: Vec<usize> = (0..self.pres.len())
-            .filter(|i| self.pres[*i].covers(seq))
-            .collect();
-        let fast = !self.edits.last().is_some_and(|(e, _)| *e > lo) && pres.is_empty();
-        if fast {
+        let Some(pres) = self.window_extras(seq, lo) else {
             return acc;
-        }
-        self.for_versions(lo, |ls, _| {
-            let mut add = vec![ls.model.evaluate(&ls.model_mem, req)];
+        };
+        self.for_versions(lo, |ls, ended| {
+            // The current version with the current cache is `acc` already.
+            let mut add = Vec::new();
+            if ended.is_some() {
+                add.push(ls.model.evaluate(&ls.model_mem, req));
+            }
             for &i in &pres {
                 let mut snap = std::mem::take(&mut ls.pres[i].snap);
                 add.push(ls.model.evaluate_via(&ls.model_mem, req, &mut snap));
@@ -569,6 +567,18 @@ impl Lockstep {
             false
         });
         acc
+    }
+
+    /// What besides current memory and the current cache may explain the request with sequence
+    /// number `seq` and window start `lo`: `None` if nothing (no edit since `lo`, no
+    /// pre-invalidation snapshot covering it), else the covering snapshots, newest first.
+    fn window_extras(&self, seq: u64, lo: u64) -> Option<Vec<usize>> {
+        let pres: Vec<usize> = (0..self.pres.len())
+            .rev()
+            .filter(|i| self.pres[*i].covers(seq))
+            .collect();
+        let edited = self.edits.last().is_some_and(|(e, _)| *e > lo);
+        (edited || !pres.is_empty()).then_some(pres)
     }
 
     /// Sequence number of the next request the DUT will accept.
@@ -651,9 +661,7 @@ impl Lockstep {
                     allowed.to_vec()
                 );
             }
-            self.pending[i].irq = allowed
-                .iter()
-                .any(|o| matches!(o, Outcome::Interrupt { .. } | Outcome::Posted { .. }));
+            self.pending[i].irq = irq_capable(&allowed);
             self.pending[i].allowed = Some(allowed);
             self.pending[i].accepted_at = Some(cyc);
         }
@@ -753,15 +761,9 @@ impl Lockstep {
 
     /// May pending request `p` produce interrupt message `msi`?
     fn allows_irq(p: &Pend, msi: Msi) -> bool {
-        p.allowed.as_ref().is_some_and(|a| {
-            a.iter().any(|o| match o {
-                Outcome::Interrupt { msi: m } => *m == msi,
-                Outcome::Posted {
-                    notify: Some(n), ..
-                } => *n == msi,
-                _ => false,
-            })
-        })
+        p.allowed
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|o| irq_of(o) == Some(msi)))
     }
 
     /// Place the held interrupt beats now that every request before pending index `frontier` is
@@ -798,20 +800,8 @@ impl Lockstep {
                 && self.group_left == 0
                 && !beats.is_empty();
             if group {
-                let lo = f
-                    .iter()
-                    .chain(l.iter())
-                    .flatten()
-                    .min()
-                    .copied()
-                    .unwrap_or(0);
-                let hi = f
-                    .iter()
-                    .chain(l.iter())
-                    .flatten()
-                    .max()
-                    .copied()
-                    .unwrap_or(0);
+                let used = || f.iter().chain(l.iter()).flatten().copied();
+                let (lo, hi) = (used().min().unwrap_or(0), used().max().unwrap_or(0));
                 let msis: VecDeque<Msi> = beats.iter().map(|(_, m)| *m).collect();
                 let cyc = beats.last().map_or(self.sim.cycle(), |b| b.0);
                 let mut members = 0;
@@ -1105,13 +1095,7 @@ impl Lockstep {
             Seen::Irq(msi) => {
                 let c: Vec<Outcome> = allowed
                     .iter()
-                    .filter(|o| match o {
-                        Outcome::Interrupt { msi: m } => *m == msi,
-                        Outcome::Posted {
-                            notify: Some(n), ..
-                        } => *n == msi,
-                        _ => false,
-                    })
+                    .filter(|o| irq_of(o) == Some(msi))
                     .copied()
                     .collect();
                 (
@@ -1143,13 +1127,9 @@ impl Lockstep {
                 let beats = self.group_beats();
                 let c: Vec<Outcome> = allowed
                     .iter()
-                    .filter(|o| match o {
-                        Outcome::Interrupt { msi } => beats.contains(msi),
-                        Outcome::Posted {
-                            notify: Some(n), ..
-                        } => beats.contains(n),
-                        Outcome::Drop { .. } | Outcome::Posted { notify: None, .. } => true,
-                        _ => false,
+                    .filter(|o| match irq_of(o) {
+                        Some(m) => beats.contains(&m),
+                        None => matches!(seen_kind(o), SeenKind::Drop),
                     })
                     .copied()
                     .collect();
@@ -1252,14 +1232,9 @@ impl Lockstep {
     /// [`Model::commit_variant_after`]; each such explanation forks the worlds (the DUT's ports
     /// do not show which version its walk read, its fault records may).
     fn commit_window(&mut self, p: &Pend, cands: &[Outcome], consume: bool) -> Result<(), String> {
-        let pres: Vec<usize> = (0..self.pres.len())
-            .rev()
-            .filter(|i| self.pres[*i].covers(p.seq))
-            .collect();
-        let fast = !self.edits.last().is_some_and(|(e, _)| *e > p.lo) && pres.is_empty();
-        if fast {
+        let Some(pres) = self.window_extras(p.seq, p.lo) else {
             return self.commit_worlds(&p.req, cands, consume);
-        }
+        };
         let base = self.take_worlds();
         let mut fork = Fork::default();
         self.for_versions(p.lo, |ls, ended| {
@@ -1415,14 +1390,7 @@ impl Lockstep {
                             continue;
                         }
                         if consume {
-                            let beat = match c {
-                                Outcome::Interrupt { msi } => Some(*msi),
-                                Outcome::Posted {
-                                    notify: Some(n), ..
-                                } => Some(*n),
-                                _ => None,
-                            };
-                            if let Some(b) = beat {
+                            if let Some(b) = irq_of(c) {
                                 if nw.group.front() != Some(&b) {
                                     continue;
                                 }
@@ -1723,31 +1691,21 @@ impl Lockstep {
     fn qi_catch_up(&mut self) -> Result<(), PlatformError> {
         let want_iqh = self.model.reg_read(&mut self.model_mem, IQH_REG, 8)?;
         let want_iqe = self.model.reg_read(&mut self.model_mem, FSTS_REG, 4)? & FSTS_IQE;
-        let start = self.sim.cycle();
-        loop {
-            let iqh = self.sim.csr_access(false, IQH_REG, 8, 0, self.csr_bound)?;
-            let iqe = self.sim.csr_access(false, FSTS_REG, 4, 0, self.csr_bound)? & FSTS_IQE;
-            self.process();
-            if iqh == want_iqh && iqe == want_iqe {
-                return Ok(());
-            }
-            if self.failed() {
-                return Ok(());
-            }
-            if self.sim.cycle() - start > self.bound {
-                let tail = self.model.reg_read(&mut self.model_mem, IQT_REG, 8)?;
-                self.fail(
-                    format!(
-                        "invalidation queue did not reach the model's state within {} cycles of the IQT write (IQT {tail:#x})",
-                        self.bound
-                    ),
-                    None,
-                    format!("IQH {want_iqh:#x}, FSTS.IQE {}", want_iqe != 0),
-                    format!("IQH {iqh:#x}, FSTS.IQE {}", iqe != 0),
-                );
-                return Ok(());
-            }
-        }
+        let tail = self.model.reg_read(&mut self.model_mem, IQT_REG, 8)?;
+        let what = format!(
+            "invalidation queue did not reach the model's state within {} cycles of the IQT write (IQT {tail:#x})",
+            self.bound
+        );
+        self.catch_up(
+            (want_iqh, want_iqe),
+            |sim, b| {
+                let iqh = sim.csr_access(false, IQH_REG, 8, 0, b)?;
+                let iqe = sim.csr_access(false, FSTS_REG, 4, 0, b)? & FSTS_IQE;
+                Ok((iqh, iqe))
+            },
+            |(iqh, iqe)| format!("IQH {iqh:#x}, FSTS.IQE {}", *iqe != 0),
+            what,
+        )
     }
 
     /// Read a register from the DUT only (no model comparison), e.g. a micro-architectural counter.
@@ -1779,6 +1737,24 @@ enum Seen {
     Dropped,
     /// A member of an ambiguous interrupt group: one of the group's beats, or nothing.
     Maybe,
+}
+
+/// The message an outcome sends on the irq channel, if any (a remapped interrupt, or a posting's
+/// notification).
+fn irq_of(o: &Outcome) -> Option<Msi> {
+    match o {
+        Outcome::Interrupt { msi } => Some(*msi),
+        Outcome::Posted {
+            notify: Some(n), ..
+        } => Some(*n),
+        _ => None,
+    }
+}
+
+/// May an outcome of `a` be an interrupt request's (remapped, unchanged or posted)?
+fn irq_capable(a: &Allowed) -> bool {
+    a.iter()
+        .any(|o| matches!(o, Outcome::Interrupt { .. } | Outcome::Posted { .. }))
 }
 
 /// The 3-bit completion status field value of a model status (PCIe: SC 000, UR 001, CRS 010, CA 100).
@@ -1824,23 +1800,36 @@ impl Lockstep {
     /// reads the command register as the model does (ICC / IVT clear once it has drained).
     fn reg_catch_up(&mut self, reg: u16) -> Result<(), PlatformError> {
         let want = self.model.reg_read(&mut self.model_mem, reg, 8)?;
+        let what = format!(
+            "register-based invalidation at {reg:#05x} not complete within {} cycles",
+            self.bound
+        );
+        self.catch_up(
+            want,
+            |sim, b| sim.csr_access(false, reg, 8, 0, b),
+            |v| format!("{v:#x}"),
+            what,
+        )
+    }
+
+    /// Read the DUT with `read` (csr accesses, so the clock and all other traffic advance)
+    /// until it shows `want`; a DUT that does not within `bound` cycles is a mismatch `what`.
+    fn catch_up<T: PartialEq>(
+        &mut self,
+        want: T,
+        mut read: impl FnMut(&mut Sim, u64) -> Result<T, PlatformError>,
+        show: impl Fn(&T) -> String,
+        what: String,
+    ) -> Result<(), PlatformError> {
         let start = self.sim.cycle();
         loop {
-            let d = self.sim.csr_access(false, reg, 8, 0, self.csr_bound)?;
+            let d = read(&mut self.sim, self.csr_bound)?;
             self.process();
             if d == want || self.failed() {
                 return Ok(());
             }
             if self.sim.cycle() - start > self.bound {
-                self.fail(
-                    format!(
-                        "register-based invalidation at {reg:#05x} not complete within {} cycles",
-                        self.bound
-                    ),
-                    None,
-                    format!("{want:#x}"),
-                    format!("{d:#x}"),
-                );
+                self.fail(what, None, show(&want), show(&d));
                 return Ok(());
             }
         }
@@ -1925,8 +1914,13 @@ impl Platform for Lockstep {
             self.drain(false);
         }
         self.process();
-        // What the unit may still serve until the DUT shows this write's invalidations complete.
-        let snap = (!self.pending.is_empty()).then(|| self.model.cache_snapshot());
+        // What the unit may still serve until the DUT shows this write's invalidations complete
+        // (only invalidation commands and the queue tail invalidate; the other writes made here
+        // with requests in flight, IVA and ICS, do not).
+        let reg_command = self.invalidation_command(offset, size);
+        let may_invalidate = reg_command.is_some() || offset == IQT_REG;
+        let snap =
+            (may_invalidate && !self.pending.is_empty()).then(|| self.model.cache_snapshot());
         self.stats.reg_accesses += 1;
         self.sim
             .csr_access(true, offset, size, value, self.csr_bound)?;
@@ -1970,7 +1964,7 @@ impl Platform for Lockstep {
         self.process();
         if self.model.config().ecap.qi && (offset == IQT_REG || offset == 0x018) {
             self.qi_catch_up()?;
-        } else if let Some(reg) = self.invalidation_command(offset, size) {
+        } else if let Some(reg) = reg_command {
             self.reg_catch_up(reg)?;
         }
         if opened {
