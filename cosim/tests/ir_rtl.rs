@@ -31,7 +31,7 @@ use iommu_driver::{Hpa, Rid};
 
 #[macro_use]
 mod unit_common;
-use unit_common::{model, rtl, Unit};
+use unit_common::{expect_drop, irq, model, remappable_addr, rtl, Unit};
 
 // ---- the bench ------------------------------------------------------------------------------
 
@@ -197,26 +197,6 @@ impl<P: Unit> Bench<P> {
     fn done(mut self) {
         self.p().finish();
     }
-}
-
-/// Remappable-format MSI address (B2): 0xFEE<<20 | handle\[14:0\]<<5 | 1<<4 | SHV<<3 |
-/// handle\[15\]<<2.
-fn remappable_addr(handle: u16, shv: bool) -> u64 {
-    let h = u64::from(handle);
-    0xFEE0_0000 | (h & 0x7FFF) << 5 | 1 << 4 | u64::from(shv) << 3 | (h >> 15) << 2
-}
-
-fn irq(addr: u64, data: u32) -> Outcome {
-    Outcome::Interrupt {
-        msi: Msi { addr, data },
-    }
-}
-
-fn expect_drop(o: &Outcome, code: u8) {
-    assert!(
-        matches!(o, Outcome::Drop { fault: Some(f) } if f.code() == code),
-        "expected a drop with fault {code:#04x}, got {o:?}"
-    );
 }
 
 #[test]

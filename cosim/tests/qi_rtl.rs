@@ -36,7 +36,7 @@ use iommu_driver::{DomainId, Hpa, Iova, Rid};
 
 #[macro_use]
 mod unit_common;
-use unit_common::{model, rtl, Unit};
+use unit_common::{irq, model, remappable_addr, rtl, Unit};
 
 // ---- the bench ------------------------------------------------------------------------------
 
@@ -154,9 +154,7 @@ impl<P: Unit> Bench<P> {
 
     /// As `expect_stale` / `expect_fresh` for a remappable MSI from DEV to `handle`.
     fn expect_irq(&mut self, handle: u16, want: &[Outcome]) {
-        // addr = 0xFEE0_0000 | handle<<5 | 1<<4 (remappable, SHV=0), data 0.
-        let addr = 0xFEE0_0010 | u64::from(handle) << 5;
-        let req = self.request(Req::write(DEV.0, 0, addr, 4), 0);
+        let req = self.request(Req::write(DEV.0, 0, remappable_addr(handle, false), 4), 0);
         if let Some(a) = self.p().allowed(&req) {
             assert_eq!(a, want, "allowed for handle {handle}");
         }
@@ -247,12 +245,6 @@ impl<P: Unit> Bench<P> {
 
 fn fwd(addr: u64) -> Outcome {
     Outcome::Forward { addr: Hpa(addr) }
-}
-
-fn irq(addr: u64, data: u32) -> Outcome {
-    Outcome::Interrupt {
-        msi: Msi { addr, data },
-    }
 }
 
 // ---- queue errors IQEI 1..6 ----------------------------------------------------------------

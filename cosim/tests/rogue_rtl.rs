@@ -21,7 +21,7 @@ use iommu_driver::{DomainId, Hpa, Iova, Rid};
 
 #[macro_use]
 mod unit_common;
-use unit_common::{model, rtl, Unit};
+use unit_common::{expect_drop, irq, model, remappable_addr, rtl, Unit};
 
 /// The legitimate device, 03:02.0.
 const DEV: Rid = Rid(0x0310);
@@ -88,9 +88,7 @@ impl<P: Unit> Bench<P> {
 
     /// A remappable-format MSI for `handle` with data `data` (B2).
     fn remappable(&mut self, rid: Rid, handle: u16, data: u32) -> Outcome {
-        let h = u64::from(handle);
-        let addr = 0xFEE0_0000 | (h & 0x7FFF) << 5 | 1 << 4 | (h >> 15) << 2;
-        self.write(rid, addr, data)
+        self.write(rid, remappable_addr(handle, false), data)
     }
 
     fn irte(&mut self, index: u32, e: &RemappedIrte) {
@@ -119,9 +117,8 @@ impl<P: Unit> Bench<P> {
 
     /// The model's allowed outcomes for a remappable MSI now (model platform only).
     fn allowed_remappable(&mut self, rid: Rid, handle: u16) -> Option<Vec<Outcome>> {
-        let addr = 0xFEE0_0000 | u64::from(handle & 0x7FFF) << 5 | 1 << 4;
         let req = Request {
-            hdr: Req::write(rid.0, 0, addr, 4).encode(),
+            hdr: Req::write(rid.0, 0, remappable_addr(handle, false), 4).encode(),
             data0: 0,
         };
         self.p().allowed(&req)
@@ -130,19 +127,6 @@ impl<P: Unit> Bench<P> {
     fn done(mut self) {
         self.p().finish();
     }
-}
-
-fn irq(addr: u64, data: u32) -> Outcome {
-    Outcome::Interrupt {
-        msi: Msi { addr, data },
-    }
-}
-
-fn expect_drop(o: &Outcome, code: u8) {
-    assert!(
-        matches!(o, Outcome::Drop { fault: Some(f) } if f.code() == code),
-        "expected a drop with fault {code:#04x}, got {o:?}"
-    );
 }
 
 fn expect_ur(o: &Outcome, code: u8) {

@@ -103,6 +103,32 @@ impl Unit for Rtl {
     }
 }
 
+// ---- interrupt helpers ----------------------------------------------------------------------
+
+/// The outcome of a delivered interrupt message.
+pub fn irq(addr: u64, data: u32) -> Outcome {
+    Outcome::Interrupt {
+        msi: Msi { addr, data },
+    }
+}
+
+/// Remappable-format MSI address (B2): 0xFEE<<20 | handle\[14:0\]<<5 | 1<<4 | SHV<<3 |
+/// handle\[15\]<<2.
+#[allow(dead_code)] // not every test file sends remappable MSIs
+pub fn remappable_addr(handle: u16, shv: bool) -> u64 {
+    let h = u64::from(handle);
+    0xFEE0_0000 | (h & 0x7FFF) << 5 | 1 << 4 | u64::from(shv) << 3 | (h >> 15) << 2
+}
+
+/// `o` is a drop with fault `code`.
+#[allow(dead_code)] // not every test file expects a dropped request
+pub fn expect_drop(o: &Outcome, code: u8) {
+    assert!(
+        matches!(o, Outcome::Drop { fault: Some(f) } if f.code() == code),
+        "expected a drop with fault {code:#04x}, got {o:?}"
+    );
+}
+
 pub fn model() -> ModelPlatform {
     ModelPlatform::new(ModelConfig::default())
 }
