@@ -113,6 +113,34 @@ pub struct IrFigures {
     pub psi_queue_round_trip: u64,
 }
 
+impl IrFigures {
+    /// (CSV metric, table label, cycles) of each figure.
+    fn rows(&self) -> [(&'static str, &'static str, u64); 4] {
+        [
+            (
+                "remap_iec_miss_median",
+                "interrupt remap latency, IEC miss (median)",
+                self.remap_iec_miss,
+            ),
+            (
+                "remap_iec_hit_median",
+                "interrupt remap latency, IEC hit (median)",
+                self.remap_iec_hit,
+            ),
+            (
+                "posted_notify_median",
+                "posted interrupt, IEC miss + atomic, to notification (median)",
+                self.posted_notify,
+            ),
+            (
+                "psi_queue_round_trip_median",
+                "page-selective invalidation via the queue, round trip",
+                self.psi_queue_round_trip,
+            ),
+        ]
+    }
+}
+
 impl MeasureReport {
     /// The printed table.
     pub fn table(&self) -> String {
@@ -167,23 +195,8 @@ impl MeasureReport {
             "overlap: memory reads".into(),
             format!("{}", self.overlap_mem_reads),
         );
-        if let Some(ir) = &self.ir {
-            row(
-                "interrupt remap latency, IEC miss (median)".into(),
-                format!("{} cyc", ir.remap_iec_miss),
-            );
-            row(
-                "interrupt remap latency, IEC hit (median)".into(),
-                format!("{} cyc", ir.remap_iec_hit),
-            );
-            row(
-                "posted interrupt, IEC miss + atomic, to notification (median)".into(),
-                format!("{} cyc", ir.posted_notify),
-            );
-            row(
-                "page-selective invalidation via the queue, round trip".into(),
-                format!("{} cyc", ir.psi_queue_round_trip),
-            );
+        for (_, label, v) in self.ir.iter().flat_map(IrFigures::rows) {
+            row(label.into(), format!("{v} cyc"));
         }
         s
     }
@@ -217,15 +230,8 @@ impl MeasureReport {
         for (k, v) in rows {
             let _ = writeln!(s, "{},{},{k},{v}", self.config, self.mem_latency);
         }
-        if let Some(ir) = &self.ir {
-            for (k, v) in [
-                ("remap_iec_miss_median", ir.remap_iec_miss),
-                ("remap_iec_hit_median", ir.remap_iec_hit),
-                ("posted_notify_median", ir.posted_notify),
-                ("psi_queue_round_trip_median", ir.psi_queue_round_trip),
-            ] {
-                let _ = writeln!(s, "{},{},{k},{v}", self.config, self.mem_latency);
-            }
+        for (k, _, v) in self.ir.iter().flat_map(IrFigures::rows) {
+            let _ = writeln!(s, "{},{},{k},{v}", self.config, self.mem_latency);
         }
         s
     }
