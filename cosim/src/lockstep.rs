@@ -195,6 +195,32 @@ struct World {
     /// Interrupt beats of an ambiguous group ([`Lockstep::resolve_held`]) this world has not
     /// placed on one of the group's requests yet.
     group: VecDeque<Msi>,
+    /// Posted-interrupt descriptors whose contents in this world differ from the shared model
+    /// memory (which holds the golden model's): worlds that posted differently (one notified, one
+    /// dropped) left different PIR/ON bits behind. Empty for the golden model.
+    pids: Pids,
+}
+
+/// Contents of posted-interrupt descriptors, by address.
+type Pids = Vec<(Hpa, [u8; 64])>;
+
+/// Write `data` (at address `at`) over the part of the 64 bytes `b` at address `base` it covers.
+fn patch(b: &mut [u8; 64], base: u64, at: u64, data: &[u8]) {
+    for (i, v) in data.iter().enumerate() {
+        if let Some(off) = (at + i as u64).checked_sub(base).filter(|o| *o < 64) {
+            b[off as usize] = *v;
+        }
+    }
+}
+
+/// `pids` with each of `over`'s descriptors in place of its own (or added).
+fn overlay(pids: &mut Pids, over: &[(Hpa, [u8; 64])]) {
+    for (a, b) in over {
+        match pids.iter_mut().find(|(x, _)| x == a) {
+            Some(e) => e.1 = *b,
+            None => pids.push((*a, *b)),
+        }
+    }
 }
 
 impl World {
@@ -451,6 +477,14 @@ impl Lockstep {
             return;
         }
         for c in &changes {
+            // Software rewrote memory: in every world alike.
+            if let MemChange::Write { addr, new, .. } = c {
+                for a in self.alts.iter_mut() {
+                    for (p, b) in a.pids.iter_mut() {
+                        patch(b, p.0, addr.0, new);
+                    }
+                }
+            }
             if let Err(e) = self.model_mem.apply_change(c) {
                 self.fail(
                     "the model's memory cannot follow an edit",
@@ -485,7 +519,8 @@ impl Lockstep {
             if self.pending[k].allowed.is_none() {
                 continue;
             }
-            let a = self.model.evaluate(&self.model_mem, &self.pending[k].req);
+            let req = self.pending[k].req;
+            let a = self.evaluate_worlds(&req);
             let p = &mut self.pending[k];
             if let Some(al) = p.allowed.as_mut() {
                 for o in a.iter() {
@@ -539,25 +574,67 @@ impl Lockstep {
         }
     }
 
-    /// The allowed outcomes of `req` (sequence number `seq`, window start `lo`): the union over
-    /// the memory versions of its window and over the current cache observations and every
-    /// pre-invalidation snapshot that may still serve it. The first member is the fresh outcome
-    /// from current memory.
-    fn evaluate_window(&mut self, req: &Request, seq: u64, lo: u64) -> Allowed {
+    /// What `req` may do in current memory in any live world: worlds may differ in what their
+    /// caches hold (e.g. an IRTE that one world's posting cached from an older table version),
+    /// and the DUT may be in any of them.
+    fn evaluate_worlds(&mut self, req: &Request) -> Allowed {
         let mut acc = self.model.evaluate(&self.model_mem, req);
+        for k in 0..self.alts.len() {
+            let shared = self.enter_alt(k);
+            for o in self.alts[k].model.evaluate(&self.model_mem, req).iter() {
+                acc.insert(*o);
+            }
+            self.write_pids(&shared);
+        }
+        acc
+    }
+
+    /// Put alternative world `k`'s posted-interrupt descriptors in the shared model memory;
+    /// returns what to write back to leave it.
+    fn enter_alt(&mut self, k: usize) -> Pids {
+        if self.alts[k].pids.is_empty() {
+            return Vec::new();
+        }
+        let addrs: Vec<Hpa> = self.alts[k].pids.iter().map(|(a, _)| *a).collect();
+        let shared = self.read_pids(&addrs);
+        let own = std::mem::take(&mut self.alts[k].pids);
+        self.write_pids(&own);
+        self.alts[k].pids = own;
+        shared
+    }
+
+    /// The allowed outcomes of `req` (sequence number `seq`, window start `lo`): the union over
+    /// the live worlds, over the memory versions of its window and over each world's cache
+    /// observations and every pre-invalidation snapshot that may still serve it. The first
+    /// member is the fresh outcome from current memory in the golden model.
+    fn evaluate_window(&mut self, req: &Request, seq: u64, lo: u64) -> Allowed {
+        let mut acc = self.evaluate_worlds(req);
         let Some(pres) = self.window_extras(seq, lo) else {
             return acc;
         };
         self.for_versions(lo, |ls, ended| {
-            // The current version with the current cache is `acc` already.
+            // The current version with the current caches is in `acc` already.
             let mut add = Vec::new();
-            if ended.is_some() {
-                add.push(ls.model.evaluate(&ls.model_mem, req));
-            }
-            for &i in &pres {
-                let mut snap = std::mem::take(&mut ls.pres[i].snap);
-                add.push(ls.model.evaluate_via(&ls.model_mem, req, &mut snap));
-                ls.pres[i].snap = snap;
+            for k in 0..=ls.alts.len() {
+                let shared = if k == 0 {
+                    Vec::new()
+                } else {
+                    ls.enter_alt(k - 1)
+                };
+                let m = if k == 0 {
+                    &mut ls.model
+                } else {
+                    &mut ls.alts[k - 1].model
+                };
+                if ended.is_some() {
+                    add.push(m.evaluate(&ls.model_mem, req));
+                }
+                for &i in &pres {
+                    let mut snap = std::mem::take(&mut ls.pres[i].snap);
+                    add.push(m.evaluate_via(&ls.model_mem, req, &mut snap));
+                    ls.pres[i].snap = snap;
+                }
+                ls.write_pids(&shared);
             }
             for a in add {
                 for o in a.iter() {
@@ -651,7 +728,8 @@ impl Lockstep {
                 .map(|p| p.acc_epoch)
                 .fold(self.epoch, u64::min);
             let (req, seq) = (self.pending[i].req, self.pending[i].seq);
-            let allowed = self.evaluate_window(&req, seq, lo);
+            let mut allowed = self.evaluate_window(&req, seq, lo);
+            self.widen_postings(i, &mut allowed);
             self.pending[i].acc_epoch = self.epoch;
             self.pending[i].lo = lo;
             if self.trace {
@@ -789,9 +867,9 @@ impl Lockstep {
         let last = self.place(&beats, &cands, &skip_ok, true);
         if self.trace {
             eprintln!(
-                "[{}] held interrupts {beats:x?}: earliest placement {first:?}, latest {last:?} (of {} candidates)",
+                "[{}] held interrupts {beats:x?}: earliest placement {first:?}, latest {last:?} (of candidates {:04x?})",
                 self.sim.cycle(),
-                cands.len()
+                cands.iter().map(|k| self.pending[*k].tag).collect::<Vec<_>>()
             );
         }
         if let (Some(f), Some(l)) = (&first, &last) {
@@ -1160,13 +1238,15 @@ impl Lockstep {
         }
         // What the request cached before an invalidation the DUT has not finished yet may still
         // serve requests accepted until it does.
-        if let Some(fills) = self.model.take_unfiltered_fills() {
-            for pre in self.pres.iter_mut().filter(|x| x.end_seq.is_none()) {
-                pre.snap.merge(&fills);
-            }
-        }
+        // In every world: the DUT may be in any of them.
+        let mut fills: Vec<_> = self.model.take_unfiltered_fills().into_iter().collect();
         for a in self.alts.iter_mut() {
-            a.model.take_unfiltered_fills();
+            fills.extend(a.model.take_unfiltered_fills());
+        }
+        for f in &fills {
+            for pre in self.pres.iter_mut().filter(|x| x.end_seq.is_none()) {
+                pre.snap.merge(f);
+            }
         }
         if consume {
             self.group_left = self.group_left.saturating_sub(1);
@@ -1201,28 +1281,64 @@ impl Lockstep {
         }
         self.take_model_events();
         self.match_irqs();
-        if matches!(outcome, Outcome::Posted { .. }) {
+        if chosen.iter().any(|o| matches!(o, Outcome::Posted { .. })) {
             self.refresh_postings();
         }
     }
 
     /// A posting changed a posted-interrupt descriptor (PIR, ON): the allowed outcome of every
-    /// later posting still in flight depends on it (notify or not), and those were evaluated at
+    /// later posting not yet committed (in flight, or seen at the ports but not yet judged, as in
+    /// an ambiguous interrupt group) depends on it (notify or not), and those were evaluated at
     /// acceptance, before this commit. Evaluate them again over their window on the model as it
     /// is now (descriptor rewrites by software happen with no posting in flight: they would race
     /// the unit's atomic update).
     fn refresh_postings(&mut self) {
         for k in 0..self.pending.len() {
             let p = &self.pending[k];
-            let posting = p.seen.is_none()
-                && p.allowed
-                    .as_ref()
-                    .is_some_and(|a| a.iter().any(|o| matches!(o, Outcome::Posted { .. })));
+            let posting = p
+                .allowed
+                .as_ref()
+                .is_some_and(|a| a.iter().any(|o| matches!(o, Outcome::Posted { .. })));
             if posting {
                 let (req, seq, lo) = (self.pending[k].req, self.pending[k].seq, self.pending[k].lo);
-                let a = self.evaluate_window(&req, seq, lo);
+                let mut a = self.evaluate_window(&req, seq, lo);
+                self.widen_postings(k, &mut a);
                 self.pending[k].allowed = Some(a);
             }
+        }
+    }
+
+    /// A posting that would notify may find ON already set by an earlier posting to the same
+    /// descriptor still in flight (committed later, after this one was evaluated): allow it to
+    /// post without notification too. Its commit is judged after the earlier one's, against the
+    /// descriptor as that left it ([`Lockstep::refresh_postings`]); this only keeps the placement
+    /// of interrupt beats ([`Lockstep::resolve_held`]) from ruling the quiet posting out.
+    fn widen_postings(&self, k: usize, a: &mut Allowed) {
+        let quiet: Vec<Outcome> = a
+            .iter()
+            .filter_map(|o| match *o {
+                Outcome::Posted {
+                    pid,
+                    vector,
+                    notify: Some(_),
+                } if self.pending.iter().take(k).any(|p| {
+                    p.allowed.as_ref().is_some_and(|e| {
+                        e.iter()
+                            .any(|x| matches!(x, Outcome::Posted { pid: q, .. } if *q == pid))
+                    })
+                }) =>
+                {
+                    Some(Outcome::Posted {
+                        pid,
+                        vector,
+                        notify: None,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        for o in quiet {
+            a.insert(o);
         }
     }
 
@@ -1275,6 +1391,7 @@ impl Lockstep {
             pending: std::mem::take(&mut self.model_irqs),
             owed: VecDeque::new(),
             group: std::mem::take(&mut self.group),
+            pids: Vec::new(),
         });
         worlds.append(&mut self.alts);
         worlds
@@ -1290,7 +1407,12 @@ impl Lockstep {
             self.stats.stale_commits += 1;
         }
         if self.trace {
-            eprintln!("[{}] worlds now {}", self.sim.cycle(), fork.next.len());
+            eprintln!(
+                "[{}] worlds {} -> {}",
+                self.sim.cycle(),
+                base.len(),
+                fork.next.len()
+            );
         }
         self.set_worlds(fork.next);
         Ok(())
@@ -1340,22 +1462,29 @@ impl Lockstep {
             return;
         }
         let mut snap = via.map(|i| std::mem::take(&mut self.pres[i].snap));
-        // A posting rewrites its posted-interrupt descriptor in the (shared) model memory: every
-        // world commits it against the descriptor as it was before.
-        let pid_before: Vec<(Hpa, [u8; 64])> = cands
+        // A posting rewrites its posted-interrupt descriptor in the (shared) model memory: each
+        // world commits it against the descriptors as they are in that world, and what each
+        // variant leaves there is the new world's own.
+        let posted: Vec<Hpa> = cands
             .iter()
             .filter_map(|c| match c {
-                Outcome::Posted { pid, .. } => {
-                    let mut b = [0u8; 64];
-                    self.model_mem.read(*pid, &mut b).ok().map(|_| (*pid, b))
-                }
+                Outcome::Posted { pid, .. } => Some(*pid),
                 _ => None,
             })
             .collect();
-        'outer: for w in base {
-            for (pid, b) in &pid_before {
-                let _ = self.model_mem.write(*pid, b);
+        let mut touched = posted.clone();
+        for w in base {
+            for (a, _) in &w.pids {
+                if !touched.contains(a) {
+                    touched.push(*a);
+                }
             }
+        }
+        let shared = self.read_pids(&touched);
+        'outer: for w in base {
+            self.write_pids(&shared);
+            self.write_pids(&w.pids);
+            let pid_before = self.read_pids(&posted);
             let mut probe = snap.is_some().then(|| w.model.clone());
             let mut variants: Vec<(&Outcome, usize)> = Vec::new();
             for c in cands {
@@ -1380,11 +1509,14 @@ impl Lockstep {
                 match m.commit_variant_after(&mut self.model_mem, req, c, k, snap.as_mut(), later) {
                     Ok(()) => {
                         let ev = m.take_events();
+                        let mut pids = w.pids.clone();
+                        overlay(&mut pids, &self.read_pids(&posted));
                         let mut nw = World {
                             model: m,
                             pending: w.pending.clone(),
                             owed: w.owed.clone(),
                             group: w.group.clone(),
+                            pids,
                         };
                         if !nw.generated(ev) {
                             continue;
@@ -1401,6 +1533,15 @@ impl Lockstep {
                         for q in [&nw.pending, &nw.owed, &nw.group] {
                             sig.extend(q.iter().map(|e| e.addr ^ (u64::from(e.data) << 32)));
                             sig.push(q.len() as u64);
+                        }
+                        let mut full = shared.clone();
+                        overlay(&mut full, &nw.pids);
+                        for (a, b) in &full {
+                            sig.push(a.0);
+                            sig.extend(
+                                b.chunks(8)
+                                    .map(|q| u64::from_le_bytes(q.try_into().expect("8 bytes"))),
+                            );
                         }
                         match fork.seen.iter().position(|x| *x == sig) {
                             Some(j) => {
@@ -1427,6 +1568,7 @@ impl Lockstep {
                 }
             }
         }
+        self.write_pids(&shared);
         if fork.err.is_empty() && fork.next.is_empty() {
             fork.err = "no world allows the outcome".into();
         }
@@ -1477,22 +1619,70 @@ impl Lockstep {
             }
             worlds.clear();
         }
+        self.install(w, worlds);
+    }
+
+    /// Make `w` the golden model and `others` the other worlds. Shared model memory takes
+    /// `w`'s posted-interrupt descriptors; every other world keeps its own where they differ.
+    fn install(&mut self, mut w: World, mut others: Vec<World>) {
+        let mut addrs: Vec<Hpa> = Vec::new();
+        for x in others.iter().chain(std::iter::once(&w)) {
+            for (a, _) in &x.pids {
+                if !addrs.contains(a) {
+                    addrs.push(*a);
+                }
+            }
+        }
+        if !addrs.is_empty() {
+            // Worlds that name no contents for a descriptor share the memory's (until now).
+            let shared = self.read_pids(&addrs);
+            for x in others.iter_mut().chain(std::iter::once(&mut w)) {
+                let mut full = shared.clone();
+                overlay(&mut full, &x.pids);
+                x.pids = full;
+            }
+            self.write_pids(&w.pids);
+            for x in others.iter_mut() {
+                x.pids
+                    .retain(|(a, b)| w.pids.iter().any(|(y, c)| y == a && c != b));
+            }
+        }
         self.model = w.model;
         self.model_irqs = w.pending;
         self.group = w.group;
-        self.alts = worlds;
+        self.alts = others;
     }
 
     /// Make alternative world `k` (which owes nothing) the golden model.
     fn promote(&mut self, k: usize) {
-        let w = self.alts.remove(k);
-        let old = World {
-            model: std::mem::replace(&mut self.model, w.model),
-            pending: std::mem::replace(&mut self.model_irqs, w.pending),
+        let mut others = std::mem::take(&mut self.alts);
+        let w = others.remove(k);
+        others.push(World {
+            model: self.model.clone(),
+            pending: std::mem::take(&mut self.model_irqs),
             owed: VecDeque::new(),
-            group: std::mem::replace(&mut self.group, w.group),
-        };
-        self.alts.push(old);
+            group: std::mem::take(&mut self.group),
+            pids: Vec::new(),
+        });
+        self.install(w, others);
+    }
+
+    /// The shared model memory's posted-interrupt descriptors at `addrs`.
+    fn read_pids(&self, addrs: &[Hpa]) -> Pids {
+        addrs
+            .iter()
+            .map(|a| {
+                let mut b = [0u8; 64];
+                let _ = self.model_mem.read(*a, &mut b);
+                (*a, b)
+            })
+            .collect()
+    }
+
+    fn write_pids(&mut self, pids: &[(Hpa, [u8; 64])]) {
+        for (a, b) in pids {
+            let _ = self.model_mem.write(*a, b);
+        }
     }
 
     /// Pair the DUT's unexplained interrupt beats with the model's own events, in order. A world
@@ -1871,6 +2061,7 @@ impl Platform for Lockstep {
                     pending: std::mem::take(&mut self.model_irqs),
                     owed: VecDeque::new(),
                     group: std::mem::take(&mut self.group),
+                    pids: Vec::new(),
                 });
             }
             for mut a in std::mem::take(&mut self.alts) {
@@ -1919,8 +2110,14 @@ impl Platform for Lockstep {
         // with requests in flight, IVA and ICS, do not).
         let reg_command = self.invalidation_command(offset, size);
         let may_invalidate = reg_command.is_some() || offset == IQT_REG;
-        let snap =
-            (may_invalidate && !self.pending.is_empty()).then(|| self.model.cache_snapshot());
+        // Every world's caches: the DUT may hold what any of them does.
+        let snap = (may_invalidate && !self.pending.is_empty()).then(|| {
+            let mut s = self.model.cache_snapshot();
+            for a in &self.alts {
+                s.merge(&a.model.cache_snapshot());
+            }
+            s
+        });
         self.stats.reg_accesses += 1;
         self.sim
             .csr_access(true, offset, size, value, self.csr_bound)?;
