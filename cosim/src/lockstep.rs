@@ -213,6 +213,23 @@ fn patch(b: &mut [u8; 64], base: u64, at: u64, data: &[u8]) {
     }
 }
 
+/// Addresses of the posted-interrupt descriptors that committing one of `cands` in one of
+/// `base` may read or leave different: those the candidates post to and those any world holds
+/// its own contents of.
+fn pid_addrs(base: &[World], cands: &[Outcome]) -> Vec<Hpa> {
+    let mut v: Vec<Hpa> = Vec::new();
+    let posted = cands.iter().filter_map(|c| match c {
+        Outcome::Posted { pid, .. } => Some(*pid),
+        _ => None,
+    });
+    for a in posted.chain(base.iter().flat_map(|w| w.pids.iter().map(|(a, _)| *a))) {
+        if !v.contains(&a) {
+            v.push(a);
+        }
+    }
+    v
+}
+
 /// `pids` with each of `over`'s descriptors in place of its own (or added).
 fn overlay(pids: &mut Pids, over: &[(Hpa, [u8; 64])]) {
     for (a, b) in over {
@@ -282,6 +299,9 @@ struct Fork {
     from: Vec<usize>,
     context: usize,
     err: String,
+    /// The posted-interrupt descriptors the commit may touch, as current memory (the newest
+    /// version, not one a version of the request's window reverted to) holds them.
+    newest: Pids,
 }
 
 /// The DUT and the golden model side by side.
@@ -1352,7 +1372,10 @@ impl Lockstep {
             return self.commit_worlds(&p.req, cands, consume);
         };
         let base = self.take_worlds();
-        let mut fork = Fork::default();
+        let mut fork = Fork {
+            newest: self.read_pids(&pid_addrs(&base, cands)),
+            ..Fork::default()
+        };
         self.for_versions(p.lo, |ls, ended| {
             for via in std::iter::once(None).chain(pres.iter().map(|i| Some(*i))) {
                 let since = ended
@@ -1438,7 +1461,10 @@ impl Lockstep {
                 .map_err(|e| e.to_string());
         }
         let base = self.take_worlds();
-        let mut fork = Fork::default();
+        let mut fork = Fork {
+            newest: self.read_pids(&pid_addrs(&base, cands)),
+            ..Fork::default()
+        };
         self.fork_worlds(&base, req, cands, None, &[], consume, &mut fork);
         self.finish_fork(base, fork)
     }
@@ -1463,8 +1489,9 @@ impl Lockstep {
         }
         let mut snap = via.map(|i| std::mem::take(&mut self.pres[i].snap));
         // A posting rewrites its posted-interrupt descriptor in the (shared) model memory: each
-        // world commits it against the descriptors as they are in that world, and what each
-        // variant leaves there is the new world's own.
+        // world commits it against the descriptors as they are in that world, and the bits each
+        // variant sets there (PIR, ON: the atomic update only sets bits), on the descriptor as
+        // current memory holds it, are the new world's own.
         let posted: Vec<Hpa> = cands
             .iter()
             .filter_map(|c| match c {
@@ -1472,15 +1499,7 @@ impl Lockstep {
                 _ => None,
             })
             .collect();
-        let mut touched = posted.clone();
-        for w in base {
-            for (a, _) in &w.pids {
-                if !touched.contains(a) {
-                    touched.push(*a);
-                }
-            }
-        }
-        let shared = self.read_pids(&touched);
+        let shared = self.read_pids(&pid_addrs(base, cands));
         'outer: for w in base {
             self.write_pids(&shared);
             self.write_pids(&w.pids);
@@ -1509,8 +1528,17 @@ impl Lockstep {
                 match m.commit_variant_after(&mut self.model_mem, req, c, k, snap.as_mut(), later) {
                     Ok(()) => {
                         let ev = m.take_events();
-                        let mut pids = w.pids.clone();
-                        overlay(&mut pids, &self.read_pids(&posted));
+                        let mut pids = fork.newest.clone();
+                        overlay(&mut pids, &w.pids);
+                        for ((a, after), (_, before)) in
+                            self.read_pids(&posted).iter().zip(&pid_before)
+                        {
+                            if let Some(e) = pids.iter_mut().find(|(x, _)| x == a) {
+                                for i in 0..64 {
+                                    e.1[i] |= after[i] & !before[i];
+                                }
+                            }
+                        }
                         let mut nw = World {
                             model: m,
                             pending: w.pending.clone(),
@@ -1534,9 +1562,7 @@ impl Lockstep {
                             sig.extend(q.iter().map(|e| e.addr ^ (u64::from(e.data) << 32)));
                             sig.push(q.len() as u64);
                         }
-                        let mut full = shared.clone();
-                        overlay(&mut full, &nw.pids);
-                        for (a, b) in &full {
+                        for (a, b) in &nw.pids {
                             sig.push(a.0);
                             sig.extend(
                                 b.chunks(8)

@@ -70,8 +70,9 @@ fn lockstep_tiny_200_seeds() {
 /// 200 seeds never hit: an IRTE that one world's posting cached from the table version before a
 /// rewrite (allowed sets and pre-invalidation snapshots taken from the golden model alone); two
 /// postings to one descriptor that worlds committed differently (the descriptor's PIR/ON bits kept
-/// once for all worlds); a later posting's notification judged before the earlier posting that set
-/// ON was committed.
+/// once for all worlds, then taken from a memory version older than software's last write of the
+/// descriptor); a later posting's notification judged before the earlier posting that set ON was
+/// committed.
 #[test]
 fn lockstep_soak_seeds_once_misjudged() {
     run_seeds(
