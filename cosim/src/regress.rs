@@ -171,6 +171,7 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
     // Domains.
     let ndom = rng.gen_range(1..=4);
     let mut dids = Vec::new();
+    let mut doms: Vec<(DomainId, u8)> = Vec::new();
     for k in 0..ndom {
         let did = DomainId(1 + k as u16 * rng.gen_range(1..50));
         if dids.contains(&did) {
@@ -179,6 +180,7 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
         let l = *levels.choose(rng).expect("non-empty");
         os.create_domain(did, l).map_err(e)?;
         dids.push(did);
+        doms.push((did, l));
     }
     // Devices: a few buses, some functions translated, pass-through, FPD, or unassigned.
     let mut devs = Vec::new();
@@ -215,9 +217,12 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
         };
         devs.push(dev);
     }
-    // Mappings.
+    // Mappings: most in the low 16 GiB (shared upper-level tables, IOTLB sets in use), the rest
+    // anywhere in the domain's address width, so that walks of every depth see every index bit
+    // of every level; some with their buddy (the same-size page that differs in the lowest bit
+    // of its page number: the neighbour that an IOTLB tag one bit short would alias).
     let mut maps: Vec<(DomainId, u64, u64, PageSize)> = Vec::new();
-    for &did in &dids {
+    for &(did, l) in &doms {
         for _ in 0..rng.gen_range(4..40) {
             let size = match rng.gen_range(0..100) {
                 0..=69 => PageSize::Size4K,
@@ -225,20 +230,31 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
                 _ => PageSize::Size1G,
             };
             let sz = size.bytes();
-            let iova = rng.gen_range(0..(16u64 << 30) / sz) * sz;
-            let hpa = if rng.gen_bool(0.02) {
-                0xFEE0_0000 & !(sz - 1)
+            let span = if rng.gen_bool(0.6) {
+                16u64 << 30
             } else {
-                rng.gen_range(0..(1u64 << 39) / sz) * sz
+                1u64 << iova_bits(l)
             };
-            let perms = match rng.gen_range(0..20) {
-                0 => Perms::RO,
-                1 => Perms::WO,
-                2 => Perms::NONE,
-                _ => Perms::RW,
-            };
-            if os.map(did, Iova(iova), Hpa(hpa), size, perms).is_ok() && perms != Perms::NONE {
-                maps.push((did, iova, hpa, size));
+            let iova = rng.gen_range(0..span / sz) * sz;
+            let buddy = rng.gen_bool(0.25);
+            for va in [Some(iova), buddy.then_some(iova ^ sz)]
+                .into_iter()
+                .flatten()
+            {
+                let hpa = if rng.gen_bool(0.02) {
+                    0xFEE0_0000 & !(sz - 1)
+                } else {
+                    rng.gen_range(0..(1u64 << 39) / sz) * sz
+                };
+                let perms = match rng.gen_range(0..20) {
+                    0 => Perms::RO,
+                    1 => Perms::WO,
+                    2 => Perms::NONE,
+                    _ => Perms::RW,
+                };
+                if os.map(did, Iova(va), Hpa(hpa), size, perms).is_ok() && perms != Perms::NONE {
+                    maps.push((did, va, hpa, size));
+                }
             }
         }
     }
@@ -290,7 +306,7 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
             let req = match (probes.pop_front(), irs.as_ref()) {
                 (Some(r), _) => r,
                 (None, Some(set)) if rng.gen_bool(0.08) => set.request(rng, &devs),
-                _ => random_request(rng, &devs, &maps, &mut tag8),
+                _ => random_request(rng, &devs, &doms, &maps, &mut tag8),
             };
             ls.submit(req);
         } else {
@@ -327,7 +343,13 @@ fn mutate(
     tag8: &mut u8,
 ) -> Result<(), String> {
     let e = |x: iommu_driver::os::OsError| x.to_string();
-    match rng.gen_range(0..10) {
+    let case = rng.gen_range(0..10);
+    // Injected read errors model the unit's reads failing; software's own table edits would
+    // fail on them too: they end before one.
+    if case <= 6 && !os.mem().injected_errors().is_empty() {
+        os.mem().clear_errors();
+    }
+    match case {
         // Unmap (sometimes remap elsewhere) + page-selective invalidation (what Linux does),
         // sometimes a wider one. Requests to the page are in flight across the change, and the
         // edges of the invalidated range are probed right after it: its first and last 4 KiB
@@ -403,7 +425,10 @@ fn mutate(
                 }
             }
         }
-        // Corrupt a leaf with a reserved bit (Ch) and do not invalidate: a stale window.
+        // Corrupt an entry with a reserved bit (Ch) and do not invalidate: a stale window. The
+        // leaf sometimes also lacks a permission, so a request meets two faults at once (the
+        // reserved bit is checked first); sometimes the table entry above the leaf is the one
+        // corrupted.
         6 if !maps.is_empty() => {
             let (did, iova, hpa, size) = maps[rng.gen_range(0..maps.len())];
             let lvl = match size {
@@ -411,18 +436,48 @@ fn mutate(
                 PageSize::Size2M => 2,
                 PageSize::Size1G => 3,
             };
-            let ps = if lvl > 1 { 1 << 7 } else { 0 };
-            let bad = hpa | ps | 3 | (1u64 << rng.gen_range(52..62));
-            os.write_pte_raw(did, Iova(iova), lvl, bad).map_err(e)?;
+            let top = os.domain(did).map_or(lvl, |d| d.levels);
+            let rsv = 1u64 << rng.gen_range(52..62);
+            if lvl < top && rng.gen_bool(0.3) {
+                let a = os.pte_addr(did, Iova(iova), lvl + 1).map_err(e)?;
+                let v = os.mem().read_u64(a).map_err(|x| x.to_string())?;
+                os.write_pte_raw(did, Iova(iova), lvl + 1, v | rsv)
+                    .map_err(e)?;
+            } else {
+                let ps = if lvl > 1 { 1 << 7 } else { 0 };
+                let rw = [3u64, 3, 1, 2][rng.gen_range(0..4)];
+                os.write_pte_raw(did, Iova(iova), lvl, hpa | ps | rw | rsv)
+                    .map_err(e)?;
+            }
         }
-        // Inject a read error on a context table or a leaf table, then clear it later.
+        // Inject a read error on a context entry, on the top-level table its SLPTPTR points to
+        // (3h) or on a leaf table (7h); clear it the next time.
         7 => {
             let mem = os.mem();
             if !mem.injected_errors().is_empty() {
                 mem.clear_errors();
             } else if let Some(d) = devs.choose(rng) {
-                if let Some(a) = os.context_entry_addr(d.rid) {
-                    os.mem().inject_error(a, 16);
+                let root = d.did.and_then(|did| os.domain(did)).map(|x| x.root);
+                let own: Vec<_> = maps.iter().filter(|m| Some(m.0) == d.did).collect();
+                let leaf = own.choose(rng).map(|m| **m);
+                match (rng.gen_range(0..3), root, leaf) {
+                    (1, Some(r), _) => os.mem().inject_error(r, 0x1000),
+                    (2, _, Some((did, iova, _, size))) => {
+                        let lvl = match size {
+                            PageSize::Size4K => 1,
+                            PageSize::Size2M => 2,
+                            PageSize::Size1G => 3,
+                        };
+                        // A whole cache line (poisoned memory is per line; the unit reads
+                        // 16 bytes, the model 8: both meet it on any entry of the line).
+                        let a = os.pte_addr(did, Iova(iova), lvl).map_err(e)?;
+                        os.mem().inject_error(Hpa(a.0 & !63), 64);
+                    }
+                    _ => {
+                        if let Some(a) = os.context_entry_addr(d.rid) {
+                            os.mem().inject_error(a, 16);
+                        }
+                    }
                 }
             }
         }
@@ -439,10 +494,16 @@ fn mutate(
     Ok(())
 }
 
+/// Width in bits of the IOVAs a `levels`-level second-level table translates (39/48/57).
+fn iova_bits(levels: u8) -> u32 {
+    12 + 9 * u32::from(levels)
+}
+
 /// One random upstream request.
 fn random_request(
     rng: &mut ChaCha8Rng,
     devs: &[Dev],
+    doms: &[(DomainId, u8)],
     maps: &[(DomainId, u64, u64, PageSize)],
     tag8: &mut u8,
 ) -> Request {
@@ -473,8 +534,22 @@ fn random_request(
         (m.1 + (rng.gen_range(0..m.3.bytes()) & !3), false)
     } else if p < 93 {
         (0xFEE0_0000 + (rng.gen_range(0..0x10_0000u64) & !3), true)
-    } else if p < 97 {
+    } else if p < 95 {
         (rng.gen::<u64>() & !3, false)
+    } else if p < 97 {
+        // The edges of the requester's address width: the last page inside it, the first
+        // pages past it (4h), one bit further out.
+        let bits = doms
+            .iter()
+            .find(|d| Some(d.0) == dev.did)
+            .map_or(48, |d| iova_bits(d.1));
+        let edge = match rng.gen_range(0..4) {
+            0 => (1u64 << bits) - 0x1000,
+            1 => 1u64 << bits,
+            2 => (1u64 << bits) | (rng.gen_range(0..1u64 << bits) & !0xFFF),
+            _ => (1u64 << (bits + 1)).wrapping_sub(0x1000),
+        };
+        (edge + (rng.gen_range(0..0x1000u64) & !3), false)
     } else {
         (rng.gen_range(0..(16u64 << 30)) & !3, false)
     };
