@@ -4,7 +4,8 @@
 //! permissions, pass-through and FPD devices, unassigned devices and buses), then a stream of random
 //! requests (reads, writes, atomics, interrupt-window writes, malformed headers, other address types)
 //! mixed with mid-run table changes: unmap + invalidation, corrupted entries left un-invalidated
-//! (stale windows), injected table-read errors, and fault handling.
+//! (stale windows), injected table-read errors, devices moved to another domain with their
+//! requests in flight, and fault handling.
 //!
 //! When the DUT has them, a seed also picks register-based or queued invalidation and, with the
 //! queue, interrupt remapping (IRTA size, x2APIC or xAPIC mode, CFI): a random interrupt
@@ -296,7 +297,7 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
                     set.mutate(os, rng, &devs, &mut probes)?;
                 }
             } else {
-                mutate(os, rng, &dids, &devs, &mut maps, &mut probes, &mut tag8)?;
+                mutate(os, rng, &dids, &mut devs, &mut maps, &mut probes, &mut tag8)?;
             }
             last_change = os.platform_mut().submitted();
             continue;
@@ -337,16 +338,16 @@ fn mutate(
     os: &mut Iommu<Lockstep>,
     rng: &mut ChaCha8Rng,
     dids: &[DomainId],
-    devs: &[Dev],
+    devs: &mut [Dev],
     maps: &mut Vec<(DomainId, u64, u64, PageSize)>,
     probes: &mut VecDeque<Request>,
     tag8: &mut u8,
 ) -> Result<(), String> {
     let e = |x: iommu_driver::os::OsError| x.to_string();
-    let case = rng.gen_range(0..10);
+    let case = rng.gen_range(0..11);
     // Injected read errors model the unit's reads failing; software's own table edits would
     // fail on them too: they end before one.
-    if case <= 6 && !os.mem().injected_errors().is_empty() {
+    if (case <= 6 || case == 10) && !os.mem().injected_errors().is_empty() {
         os.mem().clear_errors();
     }
     match case {
@@ -484,6 +485,58 @@ fn mutate(
         // Fault handling: read and clear the records (compared with the model on the way).
         8 => {
             os.handle_faults().map_err(e)?;
+        }
+        // Move a device to another domain with its requests in flight (its context entry is
+        // rewritten under a context fetch that may be on its way), then invalidate what Linux
+        // does: the device's context entry, the old domain's IOTLB entries. Its next requests
+        // probe both domains' mappings.
+        10 if dids.len() > 1 => {
+            let movable: Vec<usize> = (0..devs.len())
+                .filter(|k| {
+                    devs[*k].did.is_some() && os.device(devs[*k].rid).is_some_and(|a| !a.fpd)
+                })
+                .collect();
+            let Some(&k) = movable.choose(rng) else {
+                return Ok(());
+            };
+            let (rid, old) = (devs[k].rid, devs[k].did.expect("translated"));
+            let new = **dids
+                .iter()
+                .filter(|d| **d != old)
+                .collect::<Vec<_>>()
+                .choose(rng)
+                .expect("two domains");
+            let probes_of = |rng: &mut ChaCha8Rng, did: DomainId, tag8: &mut u8| {
+                let own: Vec<_> = maps.iter().filter(|m| m.0 == did).collect();
+                let m = **own.choose(rng)?;
+                let a = m.1 + (rng.gen_range(0..m.3.bytes()) & !0xFFF);
+                Some(probe(rng, rid, a, tag8))
+            };
+            let ls = os.platform_mut();
+            for _ in 0..rng.gen_range(1..=3) {
+                if let Some(r) = probes_of(rng, old, tag8) {
+                    ls.submit(r);
+                }
+            }
+            for _ in 0..rng.gen_range(0..120) {
+                ls.tick();
+            }
+            os.assign_device(rid, new).map_err(e)?;
+            devs[k].did = Some(new);
+            os.invalidate(&[
+                InvRequest::ContextDevice {
+                    did: old,
+                    sid: rid,
+                    fm: 0,
+                },
+                InvRequest::IotlbDomain(old),
+            ])
+            .map_err(e)?;
+            for did in [new, old, new] {
+                if let Some(r) = probes_of(rng, did, tag8) {
+                    probes.push_back(r);
+                }
+            }
         }
         // Context-cache flush + IOTLB flush: all stale windows close.
         _ => {
