@@ -428,8 +428,8 @@ fn mutate(
         }
         // Corrupt an entry with a reserved bit (Ch) and do not invalidate: a stale window. The
         // leaf sometimes also lacks a permission, so a request meets two faults at once (the
-        // reserved bit is checked first); sometimes the table entry above the leaf is the one
-        // corrupted.
+        // permission is checked first, vtd-pcie.md A8); sometimes the table entry above the
+        // leaf is the one corrupted.
         6 if !maps.is_empty() => {
             let (did, iova, hpa, size) = maps[rng.gen_range(0..maps.len())];
             let lvl = match size {
