@@ -23,6 +23,7 @@ use crate::memsrv::MemConfig;
 use crate::sim::Knobs;
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
+use iommu_driver::os::tables::level_index;
 use iommu_driver::os::{
     BringUp, DeviceAssignment, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms,
     PostedInterruptDescriptor, PostedIrte, RemappedIrte,
@@ -344,10 +345,10 @@ fn mutate(
     tag8: &mut u8,
 ) -> Result<(), String> {
     let e = |x: iommu_driver::os::OsError| x.to_string();
-    let case = rng.gen_range(0..11);
+    let case = rng.gen_range(0..12);
     // Injected read errors model the unit's reads failing; software's own table edits would
     // fail on them too: they end before one.
-    if (case <= 6 || case == 10) && !os.mem().injected_errors().is_empty() {
+    if (case <= 6 || case >= 10) && !os.mem().injected_errors().is_empty() {
         os.mem().clear_errors();
     }
     match case {
@@ -485,6 +486,75 @@ fn mutate(
         // Fault handling: read and clear the records (compared with the model on the way).
         8 => {
             os.handle_faults().map_err(e)?;
+        }
+        // Replace the whole table that holds a leaf (what a driver freeing and reallocating a
+        // table page does): a copy on a fresh page with that leaf pointing elsewhere, then the
+        // entry above it switched to the copy, then an invalidation with IH=0 (page-selective
+        // over the leaf, or domain or global). A paging-structure cache entry that survives it
+        // still leads to the old table and the old page.
+        11 if !maps.is_empty() => {
+            let (did, iova, _hpa, size) = maps[rng.gen_range(0..maps.len())];
+            let lvl = size.level();
+            let top = os.domain(did).map_or(lvl, |d| d.levels);
+            if lvl >= top {
+                return Ok(());
+            }
+            let above = os.pte_addr(did, Iova(iova), lvl + 1).map_err(e)?;
+            let ptr = os.mem().read_u64(above).map_err(|x| x.to_string())?;
+            let old = ptr & 0x000F_FFFF_FFFF_F000;
+            let mut table = vec![0u8; 0x1000];
+            os.mem()
+                .read(Hpa(old), &mut table)
+                .map_err(|x| x.to_string())?;
+            let sz = size.bytes();
+            let hpa = rng.gen_range(0..(1u64 << 39) / sz) * sz;
+            let k = 8 * level_index(iova, lvl) as usize;
+            let leaf = u64::from_le_bytes(table[k..k + 8].try_into().expect("8 bytes"));
+            let moved = (leaf & !0x000F_FFFF_FFFF_F000) | hpa;
+            table[k..k + 8].copy_from_slice(&moved.to_le_bytes());
+            let new = os.alloc_page().map_err(e)?;
+            os.mem().write(new, &table).map_err(|x| x.to_string())?;
+            os.write_pte_raw(
+                did,
+                Iova(iova),
+                lvl + 1,
+                (ptr & !0x000F_FFFF_FFFF_F000) | new.0,
+            )
+            .map_err(e)?;
+            if let Some(m) = maps.iter_mut().find(|m| m.0 == did && m.1 == iova) {
+                m.2 = hpa;
+            }
+            let inv = match rng.gen_range(0..4) {
+                0 => InvRequest::IotlbDomain(did),
+                1 => InvRequest::IotlbGlobal,
+                _ => InvRequest::IotlbPage {
+                    did,
+                    addr: Iova(iova),
+                    am: size.am(),
+                    ih: false,
+                },
+            };
+            os.invalidate(&[inv]).map_err(e)?;
+            let rids: Vec<Rid> = devs
+                .iter()
+                .filter(|d| d.did == Some(did))
+                .map(|d| d.rid)
+                .collect();
+            if let Some(&rid) = rids.choose(rng) {
+                // The moved leaf, and a neighbour that shares the replaced table.
+                let span = 1u64 << (12 + 9 * u32::from(lvl));
+                let near: Vec<u64> = maps
+                    .iter()
+                    .filter(|m| {
+                        m.0 == did && m.1 != iova && m.1 & !(span - 1) == iova & !(span - 1)
+                    })
+                    .map(|m| m.1)
+                    .collect();
+                probes.push_back(probe(rng, rid, iova, tag8));
+                if let Some(&n) = near.choose(rng) {
+                    probes.push_back(probe(rng, rid, n, tag8));
+                }
+            }
         }
         // Move a device to another domain with its requests in flight (its context entry is
         // rewritten under a context fetch that may be on its way), then invalidate what Linux
