@@ -184,14 +184,18 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
         dids.push(did);
         doms.push((did, l));
     }
-    // Devices: a few buses, some functions translated, pass-through, FPD, or unassigned.
-    let mut devs = Vec::new();
+    // Devices: a few buses, some functions translated, pass-through, FPD, or unassigned; now
+    // and then another function of the device before (a multi-function device).
+    let mut devs: Vec<Dev> = Vec::new();
     for _ in 0..rng.gen_range(3..=10) {
-        let rid = Rid::from_bdf(
-            rng.gen_range(0..4),
-            rng.gen_range(0..32),
-            rng.gen_range(0..8),
-        );
+        let rid = match devs.last() {
+            Some(d) if rng.gen_bool(0.3) => Rid(d.rid.0 ^ rng.gen_range(1..8)),
+            _ => Rid::from_bdf(
+                rng.gen_range(0..4),
+                rng.gen_range(0..32),
+                rng.gen_range(0..8),
+            ),
+        };
         if devs.iter().any(|d: &Dev| d.rid == rid) {
             continue;
         }
@@ -570,6 +574,19 @@ fn mutate(
                 return Ok(());
             };
             let (rid, old) = (devs[k].rid, devs[k].did.expect("translated"));
+            // Sometimes its sibling functions in the same domain move too, under one
+            // device-selective invalidation whose function mask covers them all.
+            let fm = if rng.gen_bool(0.4) {
+                rng.gen_range(1..=3u8)
+            } else {
+                0
+            };
+            let fmask = [0u16, 0b100, 0b110, 0b111][usize::from(fm)];
+            let group: Vec<usize> = movable
+                .iter()
+                .copied()
+                .filter(|j| devs[*j].did == Some(old) && (devs[*j].rid.0 ^ rid.0) & !fmask == 0)
+                .collect();
             let new = **dids
                 .iter()
                 .filter(|d| **d != old)
@@ -591,13 +608,15 @@ fn mutate(
             for _ in 0..rng.gen_range(0..120) {
                 ls.tick();
             }
-            os.assign_device(rid, new).map_err(e)?;
-            devs[k].did = Some(new);
+            for &j in &group {
+                os.assign_device(devs[j].rid, new).map_err(e)?;
+                devs[j].did = Some(new);
+            }
             os.invalidate(&[
                 InvRequest::ContextDevice {
                     did: old,
                     sid: rid,
-                    fm: 0,
+                    fm,
                 },
                 InvRequest::IotlbDomain(old),
             ])
@@ -605,6 +624,14 @@ fn mutate(
             for did in [new, old, new] {
                 if let Some(r) = probes_of(rng, did, tag8) {
                     probes.push_back(r);
+                }
+            }
+            // Each sibling's first request goes to its new domain.
+            for &j in group.iter().filter(|j| devs[**j].rid != rid) {
+                let own: Vec<_> = maps.iter().filter(|m| m.0 == new).collect();
+                if let Some(m) = own.choose(rng) {
+                    let a = m.1 + (rng.gen_range(0..m.3.bytes()) & !0xFFF);
+                    probes.push_back(probe(rng, devs[j].rid, a, tag8));
                 }
             }
         }
@@ -921,6 +948,22 @@ impl IrSet {
                         let im = rng.gen_range(0..=3u8);
                         os.invalidate(&[InvRequest::IecIndex { iidx: index, im }])
                             .map_err(e)?;
+                        // The other entries of the invalidated block (an entry rewritten earlier
+                        // without invalidation is current from now on) and the one past it.
+                        let first = index & !((1u16 << im) - 1);
+                        let block: Vec<(u16, Rid)> = self
+                            .used
+                            .iter()
+                            .copied()
+                            .filter(|(i, _)| *i != index && *i >= first && *i <= first + (1 << im))
+                            .collect();
+                        for (i, r) in block {
+                            let m = MsiMessage::remappable(i, None);
+                            probes.push_back(Request {
+                                hdr: Req::write(r.0, 0, m.addr, 4).encode(),
+                                data0: m.data,
+                            });
+                        }
                     }
                     6 | 7 => os.invalidate(&[InvRequest::IecGlobal]).map_err(e)?,
                     _ => {}
