@@ -390,20 +390,27 @@ fn mutate(
                     maps.push((did, iova, hpa, size));
                 }
             }
+            // Sometimes a page-selective range wider than the page (a driver batching unmaps):
+            // the page then sits anywhere in it, often in its upper half.
+            let am = if rng.gen_bool(0.4) {
+                (u.am + rng.gen_range(1..=3)).min(os.caps().mamv)
+            } else {
+                u.am
+            };
+            let span = 0x1000u64 << am.min(30);
+            let start = u.addr.0 & !(span - 1);
             let inv = match rng.gen_range(0..4) {
                 0 => InvRequest::IotlbDomain(did),
                 1 => InvRequest::IotlbGlobal,
                 _ => InvRequest::IotlbPage {
                     did,
-                    addr: u.addr,
-                    am: u.am,
+                    addr: Iova(start),
+                    am,
                     ih: u.ih,
                 },
             };
             os.invalidate(&[inv]).map_err(e)?;
             if let Some(&rid) = mine.choose(rng) {
-                let span = 0x1000u64 << u.am.min(30);
-                let start = u.addr.0 & !(span - 1);
                 for a in [
                     iova,
                     start,
