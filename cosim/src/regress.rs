@@ -1,11 +1,15 @@
 //! Random lockstep regressions: one seed = one reproducible run. The seed picks the memory-server
 //! behaviour (latency, outstanding limit, out-of-order), the back-pressure/idle knobs, a random table
 //! set built by the OS driver (domains of 3/4/5 levels, 4 KiB/2 MiB/1 GiB mappings with mixed
-//! permissions, pass-through and FPD devices, unassigned devices and buses), then a stream of random
-//! requests (reads, writes, atomics, interrupt-window writes, malformed headers, other address types)
-//! mixed with mid-run table changes: unmap + invalidation, corrupted entries left un-invalidated
-//! (stale windows), injected table-read errors, devices moved to another domain with their
-//! requests in flight, and fault handling.
+//! permissions anywhere in the domain's width and sometimes with their buddy page, pass-through and
+//! FPD devices, multi-function devices, unassigned devices and buses), then a stream of random
+//! requests (reads, writes, atomics, interrupt-window writes, malformed headers, other address
+//! types, the edges of the requester's address width) mixed with mid-run table changes: unmap +
+//! invalidation (page-selective, sometimes wider than the page, domain or global), whole leaf
+//! tables replaced, corrupted entries left un-invalidated (stale windows, some with two faults),
+//! injected read errors on context entries, SLPTPTR tables and leaf tables, devices (with their
+//! sibling functions) moved to another domain with their requests in flight, and fault handling;
+//! after each invalidation the edges of what it covered are probed.
 //!
 //! When the DUT has them, a seed also picks register-based or queued invalidation and, with the
 //! queue, interrupt remapping (IRTA size, x2APIC or xAPIC mode, CFI): a random interrupt
@@ -14,7 +18,8 @@
 //! ranges, 11) or suppress faults (FPD); the request stream then carries remappable MSIs (with and
 //! without subhandle, some out of range, some with reserved bits), compatibility-format MSIs, and
 //! the mid-run changes include IRTE rewrites with or without an IEC invalidation (global or
-//! index-selective) and edits of posted-interrupt descriptors.
+//! index-selective, with the rest of the invalidated block probed) and edits of posted-interrupt
+//! descriptors.
 
 use crate::dut::DutConfig;
 use crate::hdr::{Kind, Req};
