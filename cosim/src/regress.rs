@@ -312,6 +312,12 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
             last_change = os.platform_mut().submitted();
             continue;
         }
+        // Software services the fault records now and then (as on a fault event), so they keep
+        // room for new faults and their reasons are compared before the records overflow.
+        if rng.gen_bool(0.003) {
+            os.handle_faults().map_err(e)?;
+            continue;
+        }
         let ls = os.platform_mut();
         if ls.in_flight() < window && ls.queued() < 2 {
             let req = match (probes.pop_front(), irs.as_ref()) {

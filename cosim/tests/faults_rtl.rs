@@ -348,6 +348,28 @@ fn fault_0ch_sl_pte_reserved_bits() {
     b.expect_record(0x0C, DEV, IOVA_RW, true);
 }
 
+/// Two faults in one leaf (vtd-pcie.md A8 step 8): the permission is checked before the
+/// reserved bits, so a write to a read-only leaf with a reserved bit reports 5h...
+#[test]
+fn fault_05h_before_reserved_bits_in_one_leaf() {
+    let mut b = Bench::new(DutConfig::Default);
+    // Leaf: R only, address, reserved bit 50.
+    b.os.write_pte_raw(DID, Iova(IOVA_RW), 1, HPA_RW | 1 | 1 << 50)
+        .expect("raw pte");
+    dropped(b.write(DEV, IOVA_RW));
+    b.expect_record(0x05, DEV, IOVA_RW, false);
+}
+
+/// ...while a read of it, which has the permission it needs, meets the reserved bit: Ch.
+#[test]
+fn fault_0ch_after_permission_in_one_leaf() {
+    let mut b = Bench::new(DutConfig::Default);
+    b.os.write_pte_raw(DID, Iova(IOVA_RW), 1, HPA_RW | 1 | 1 << 50)
+        .expect("raw pte");
+    ur(b.read(DEV, IOVA_RW));
+    b.expect_record(0x0C, DEV, IOVA_RW, true);
+}
+
 #[test]
 fn fault_0dh_translation_request_without_dev_tlb() {
     let mut b = Bench::new(DutConfig::Default);
