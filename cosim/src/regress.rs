@@ -461,13 +461,29 @@ fn mutate(
                 PageSize::Size1G => 3,
             };
             let top = os.domain(did).map_or(lvl, |d| d.levels);
-            let rsv = 1u64 << rng.gen_range(52..62);
+            // Reserved in every entry: address bits HAW..51 (61:52 are ignored, vtd-pcie.md
+            // A7); in a leaf also SNP without ECAP.SC, TM without ECAP.DT and a large page's
+            // low address bits; PS in a level-4/5 table entry.
+            let caps = *os.caps();
+            let mut rsv_bits: Vec<u32> = (u32::from(os.config().haw)..52).collect();
             if lvl < top && rng.gen_bool(0.3) {
+                if lvl + 1 >= 4 {
+                    rsv_bits.push(7);
+                }
+                let rsv = 1u64 << *rsv_bits.choose(rng).expect("HAW < 52");
                 let a = os.pte_addr(did, Iova(iova), lvl + 1).map_err(e)?;
                 let v = os.mem().read_u64(a).map_err(|x| x.to_string())?;
                 os.write_pte_raw(did, Iova(iova), lvl + 1, v | rsv)
                     .map_err(e)?;
             } else {
+                if !caps.sc {
+                    rsv_bits.push(11);
+                }
+                if !caps.dt {
+                    rsv_bits.push(62);
+                }
+                rsv_bits.extend(12..12 + 9 * (u32::from(lvl) - 1));
+                let rsv = 1u64 << *rsv_bits.choose(rng).expect("HAW < 52");
                 let ps = if lvl > 1 { 1 << 7 } else { 0 };
                 let rw = [3u64, 3, 1, 2][rng.gen_range(0..4)];
                 os.write_pte_raw(did, Iova(iova), lvl, hpa | ps | rw | rsv)
