@@ -463,13 +463,11 @@ fn mutate(
             let top = os.domain(did).map_or(lvl, |d| d.levels);
             // Reserved in every entry: address bits HAW..51 (61:52 are ignored, vtd-pcie.md
             // A7); in a leaf also SNP without ECAP.SC, TM without ECAP.DT and a large page's
-            // low address bits; PS in a level-4/5 table entry.
+            // low address bits. (PS in a level-4/5 table entry is reserved too, but would make
+            // the OS driver's own walks stop there.)
             let caps = *os.caps();
             let mut rsv_bits: Vec<u32> = (u32::from(os.config().haw)..52).collect();
             if lvl < top && rng.gen_bool(0.3) {
-                if lvl + 1 >= 4 {
-                    rsv_bits.push(7);
-                }
                 let rsv = 1u64 << *rsv_bits.choose(rng).expect("HAW < 52");
                 let a = os.pte_addr(did, Iova(iova), lvl + 1).map_err(e)?;
                 let v = os.mem().read_u64(a).map_err(|x| x.to_string())?;
@@ -973,6 +971,16 @@ impl IrSet {
                         data0: m.data,
                     }
                 };
+                // Interrupts through the entry in flight across the rewrite: an IRTE fetch on
+                // its way when the invalidation comes must not fill the cache.
+                let before = self.used[k].1;
+                let ls = os.platform_mut();
+                for _ in 0..rng.gen_range(0..=2) {
+                    ls.submit(msi(before));
+                }
+                for _ in 0..rng.gen_range(0..80) {
+                    ls.tick();
+                }
                 let sid = devs.choose(rng).map(|d| d.rid).unwrap_or(Rid(0x0100));
                 self.write_entry(os, rng, index, sid)?;
                 probes.push_back(msi(sid));
