@@ -65,19 +65,3 @@ fn lockstep_default_200_seeds() {
 fn lockstep_tiny_200_seeds() {
     regress(DutConfig::Tiny, 10_000);
 }
-
-/// Seeds of the 5,000-seed soak that the scoreboard once misjudged, each for a reason the first
-/// 200 seeds never hit: an IRTE that one world's posting cached from the table version before a
-/// rewrite (allowed sets and pre-invalidation snapshots taken from the golden model alone); two
-/// postings to one descriptor that worlds committed differently (the descriptor's PIR/ON bits kept
-/// once for all worlds, then taken from a memory version older than software's last write of the
-/// descriptor); a later posting's notification judged before the earlier posting that set ON was
-/// committed.
-#[test]
-fn lockstep_soak_seeds_once_misjudged() {
-    run_seeds(
-        DutConfig::Default,
-        [401, 1056, 2157, 2185, 2861, 2989, 3763],
-    );
-    run_seeds(DutConfig::Tiny, [29, 284, 663, 2224, 2355, 2880, 3498]);
-}
