@@ -180,7 +180,10 @@ enum Chan {
 /// its ports (e.g. a drop with fault 9h from memory vs 5h through a stale cached context, or the
 /// same fault through a stale cached entry with another FPD: [`Model::commit_variants`]) is not
 /// yet visible; the next register read that tells them apart keeps only the consistent ones.
-const MAX_WORLDS: usize = 64;
+/// Eight drops in a row whose fault reason the ports cannot show (a write meeting a stale entry
+/// with two faults, an injected read error, ...) double the worlds each: 64 was reached and the
+/// consistent world cut off (regress seed 89), 256 is not.
+const MAX_WORLDS: usize = 256;
 
 /// An alternative model world (see [`MAX_WORLDS`]) with its own account of the unit's interrupt
 /// messages (fault / invalidation-completion events): worlds may differ in those too.
