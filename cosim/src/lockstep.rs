@@ -288,7 +288,7 @@ struct Pre {
 impl Pre {
     /// May the request with sequence number `seq` have used what the invalidation removed?
     fn covers(&self, seq: u64) -> bool {
-        self.end_seq.is_none_or(|e| seq < e)
+        self.end_seq.map_or(true, |e| seq < e)
     }
 }
 
@@ -453,7 +453,7 @@ impl Lockstep {
     /// this is [`Lockstep::drain`] (posted requests still outstanding were dropped).
     pub fn retire_before(&mut self, mark: u64) {
         loop {
-            if self.failed() || self.pending.front().is_none_or(|p| p.seq >= mark) {
+            if self.failed() || self.pending.front().map_or(true, |p| p.seq >= mark) {
                 return;
             }
             if self.sim.idle_for() >= self.quiet {
