@@ -438,6 +438,12 @@ impl Lockstep {
         !self.failures.is_empty()
     }
 
+    /// Model worlds still consistent with what the DUT showed (1 when its ports have told every
+    /// choice apart); the next reads of the fault registers tell more apart.
+    pub fn worlds(&self) -> usize {
+        1 + self.alts.len()
+    }
+
     /// Requests submitted and not yet retired.
     pub fn in_flight(&self) -> usize {
         self.pending.len()

@@ -313,8 +313,9 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
             continue;
         }
         // Software services the fault records now and then (as on a fault event), so they keep
-        // room for new faults and their reasons are compared before the records overflow.
-        if rng.gen_bool(0.003) {
+        // room for new faults and their reasons are compared before the records overflow; and
+        // whenever drops whose fault reason the ports do not show have left many worlds open.
+        if rng.gen_bool(0.003) || os.platform_mut().worlds() > 32 {
             os.handle_faults().map_err(e)?;
             continue;
         }
@@ -537,7 +538,9 @@ fn mutate(
             }
             let above = os.pte_addr(did, Iova(iova), lvl + 1).map_err(e)?;
             let ptr = os.mem().read_u64(above).map_err(|x| x.to_string())?;
-            let old = ptr & 0x000F_FFFF_FFFF_F000;
+            // The table address (a reserved bit HAW..51 a corruption left stays where it is).
+            let amask = ((1u64 << os.config().haw) - 1) & !0xFFF;
+            let old = ptr & amask;
             let mut table = vec![0u8; 0x1000];
             os.mem()
                 .read(Hpa(old), &mut table)
@@ -546,17 +549,12 @@ fn mutate(
             let hpa = rng.gen_range(0..(1u64 << 39) / sz) * sz;
             let k = 8 * level_index(iova, lvl) as usize;
             let leaf = u64::from_le_bytes(table[k..k + 8].try_into().expect("8 bytes"));
-            let moved = (leaf & !0x000F_FFFF_FFFF_F000) | hpa;
+            let moved = (leaf & !amask) | hpa;
             table[k..k + 8].copy_from_slice(&moved.to_le_bytes());
             let new = os.alloc_page().map_err(e)?;
             os.mem().write(new, &table).map_err(|x| x.to_string())?;
-            os.write_pte_raw(
-                did,
-                Iova(iova),
-                lvl + 1,
-                (ptr & !0x000F_FFFF_FFFF_F000) | new.0,
-            )
-            .map_err(e)?;
+            os.write_pte_raw(did, Iova(iova), lvl + 1, (ptr & !amask) | new.0)
+                .map_err(e)?;
             if let Some(m) = maps.iter_mut().find(|m| m.0 == did && m.1 == iova) {
                 m.2 = hpa;
             }
