@@ -350,6 +350,16 @@ fn probe(rng: &mut ChaCha8Rng, rid: Rid, addr: u64, tag8: &mut u8) -> Request {
     }
 }
 
+/// The IOTLB invalidation after a table change: domain-selective or global a quarter of the time
+/// each, else page-selective over `addr` with `am` and `ih`.
+fn iotlb_inv(rng: &mut ChaCha8Rng, did: DomainId, addr: Iova, am: u8, ih: bool) -> InvRequest {
+    match rng.gen_range(0..4) {
+        0 => InvRequest::IotlbDomain(did),
+        1 => InvRequest::IotlbGlobal,
+        _ => InvRequest::IotlbPage { did, addr, am, ih },
+    }
+}
+
 /// One mid-run table change, made while requests are in flight.
 fn mutate(
     os: &mut Iommu<Lockstep>,
@@ -411,16 +421,7 @@ fn mutate(
             };
             let span = 0x1000u64 << am.min(30);
             let start = u.addr.0 & !(span - 1);
-            let inv = match rng.gen_range(0..4) {
-                0 => InvRequest::IotlbDomain(did),
-                1 => InvRequest::IotlbGlobal,
-                _ => InvRequest::IotlbPage {
-                    did,
-                    addr: Iova(start),
-                    am,
-                    ih: u.ih,
-                },
-            };
+            let inv = iotlb_inv(rng, did, Iova(start), am, u.ih);
             os.invalidate(&[inv]).map_err(e)?;
             if let Some(&rid) = mine.choose(rng) {
                 for a in [
@@ -456,11 +457,7 @@ fn mutate(
         // leaf is the one corrupted.
         6 if !maps.is_empty() => {
             let (did, iova, hpa, size) = maps[rng.gen_range(0..maps.len())];
-            let lvl = match size {
-                PageSize::Size4K => 1,
-                PageSize::Size2M => 2,
-                PageSize::Size1G => 3,
-            };
+            let lvl = size.level();
             let top = os.domain(did).map_or(lvl, |d| d.levels);
             // Reserved in every entry: address bits HAW..51 (61:52 are ignored, vtd-pcie.md
             // A7); in a leaf also SNP without ECAP.SC, TM without ECAP.DT and a large page's
@@ -502,11 +499,7 @@ fn mutate(
                 match (rng.gen_range(0..3), root, leaf) {
                     (1, Some(r), _) => os.mem().inject_error(r, 0x1000),
                     (2, _, Some((did, iova, _, size))) => {
-                        let lvl = match size {
-                            PageSize::Size4K => 1,
-                            PageSize::Size2M => 2,
-                            PageSize::Size1G => 3,
-                        };
+                        let lvl = size.level();
                         // A whole cache line (poisoned memory is per line; the unit reads
                         // 16 bytes, the model 8: both meet it on any entry of the line).
                         let a = os.pte_addr(did, Iova(iova), lvl).map_err(e)?;
@@ -558,16 +551,7 @@ fn mutate(
             if let Some(m) = maps.iter_mut().find(|m| m.0 == did && m.1 == iova) {
                 m.2 = hpa;
             }
-            let inv = match rng.gen_range(0..4) {
-                0 => InvRequest::IotlbDomain(did),
-                1 => InvRequest::IotlbGlobal,
-                _ => InvRequest::IotlbPage {
-                    did,
-                    addr: Iova(iova),
-                    am: size.am(),
-                    ih: false,
-                },
-            };
+            let inv = iotlb_inv(rng, did, Iova(iova), size.am(), false);
             os.invalidate(&[inv]).map_err(e)?;
             let rids: Vec<Rid> = devs
                 .iter()
