@@ -281,6 +281,14 @@ impl Model {
     pub fn absorb_cache(&mut self, other: &Model) {
         self.cache.merge(&other.cache);
         ir::merge_iec(&mut self.ir.iec, &other.ir.iec);
+        // What the other world's commit cached before its later invalidations removed it may
+        // still serve requests until the unit shows those invalidations complete.
+        if let Some(u) = &other.unfiltered {
+            match self.unfiltered.as_deref_mut() {
+                Some(s) => s.merge(u),
+                None => self.unfiltered = Some(u.clone()),
+            }
+        }
     }
 
     /// [`Model::evaluate`] with the cache observations of `via` in place of the model's own.

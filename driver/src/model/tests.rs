@@ -1056,3 +1056,28 @@ fn a_pre_invalidation_snapshot_explains_a_stale_hit_and_its_fill_does_not_come_b
         vec![fwd(0xB010), fwd(0xA010)]
     );
 }
+
+/// A scoreboard joining two worlds keeps what either one's last commit cached before the
+/// invalidations that followed it filtered it out: the unit may serve requests from it until it
+/// shows those invalidations complete.
+#[test]
+fn absorbing_a_world_keeps_its_unfiltered_fills() {
+    let mut a = Model::new(ModelConfig::default());
+    let mut b = a.clone();
+    let mut snap = CacheSnapshot::default();
+    ir::observe_iec(&mut snap.iec, 7, 0x0000_0000_0002_0310_0000_0000_4040_0001);
+    b.unfiltered = Some(Box::new(snap));
+    a.absorb_cache(&b);
+    let got = a.take_unfiltered_fills().expect("the other world's fills");
+    assert_eq!(
+        got.iec.get(&7),
+        Some(&vec![0x0000_0000_0002_0310_0000_0000_4040_0001u128])
+    );
+    // And the absorbing world's own fills stay beside them.
+    let mut own = CacheSnapshot::default();
+    ir::observe_iec(&mut own.iec, 3, 0x11);
+    a.unfiltered = Some(Box::new(own));
+    a.absorb_cache(&b);
+    let got = a.take_unfiltered_fills().expect("both");
+    assert_eq!(got.iec.keys().copied().collect::<Vec<_>>(), [3, 7]);
+}
