@@ -36,6 +36,9 @@
 //!   is committed with [`Model::commit_variant_after`]: what it cached does not survive that
 //!   invalidation, so a DUT that lets such a walk fill its IOTLB after the invalidation is caught by
 //!   the next request that hits the fill.
+//! - Posted-interrupt descriptors. The unit updates them in the DUT's memory, the model in its
+//!   own copy (in each world its own contents): whenever nothing is in flight the descriptors any
+//!   posting touched are compared with the DUT's memory (`observe_pids`).
 //! - Register state that depends on which in-flight requests have retired (the fault-recording
 //!   registers and the counters) is read or written with the DUT drained; FSTS read with requests in
 //!   flight is compared on its queued-invalidation bits only. Mode changes (GCMD, root and IR table
@@ -145,6 +148,11 @@ pub struct Stats {
     /// Requests whose outcome only an older memory version or a pre-invalidation cache explains
     /// (in the golden model's world).
     pub stale_commits: u64,
+    /// Most model worlds alive at once (see [`Lockstep::worlds`]).
+    pub peak_worlds: u64,
+    /// Commits that would have made more than the cap of worlds: the surplus was dropped, and
+    /// with it perhaps the world the DUT is in (a later mismatch may then be the scoreboard's).
+    pub world_cap_hits: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -183,7 +191,7 @@ enum Chan {
 /// Eight drops in a row whose fault reason the ports cannot show (a write meeting a stale entry
 /// with two faults, an injected read error, ...) double the worlds each: 64 was reached and the
 /// consistent world cut off (regress seed 89), 256 is not.
-const MAX_WORLDS: usize = 256;
+pub const MAX_WORLDS: usize = 256;
 
 /// An alternative model world (see [`MAX_WORLDS`]) with its own account of the unit's interrupt
 /// messages (fault / invalidation-completion events): worlds may differ in those too.
@@ -296,12 +304,15 @@ impl Pre {
 #[derive(Default)]
 struct Fork {
     next: Vec<World>,
-    /// Fault signature of each of `next`, and the explanation (memory version and cache) it
-    /// came from.
+    /// Fault signature of each of `next`, the explanation (memory version and cache) it came
+    /// from, and the world of the base it was made from.
     seen: Vec<Vec<u64>>,
     from: Vec<usize>,
+    parent: Vec<usize>,
     context: usize,
     err: String,
+    /// Some world was not made because the cap was reached.
+    capped: bool,
     /// The posted-interrupt descriptors the commit may touch, as current memory (the newest
     /// version, not one a version of the request's window reverted to) holds them.
     newest: Pids,
@@ -360,6 +371,9 @@ pub struct Lockstep {
     /// many of the group's requests are still to commit.
     group: VecDeque<Msi>,
     group_left: usize,
+    /// Posted-interrupt descriptors some committed request posted to (checked against the DUT's
+    /// memory whenever nothing is in flight, [`Lockstep::observe_pids`]).
+    posted_pids: Vec<Hpa>,
 }
 
 /// Performance-counter offsets whose values are micro-architectural (not compared with the model):
@@ -427,6 +441,7 @@ impl Lockstep {
             held: VecDeque::new(),
             group: VecDeque::new(),
             group_left: 0,
+            posted_pids: Vec::new(),
         })
     }
 
@@ -523,6 +538,15 @@ impl Lockstep {
                 );
             }
         }
+        let what = self.trace.then(|| {
+            changes
+                .iter()
+                .map(|c| match c {
+                    MemChange::Write { addr, new, .. } => format!("{:#x}+{}", addr.0, new.len()),
+                    MemChange::Errors { new, .. } => format!("errors {new:x?}"),
+                })
+                .collect::<Vec<_>>()
+        });
         // Edits made with no clock cycle in between are one version: the DUT cannot have seen
         // anything between them.
         let now = self.sim.cycle();
@@ -541,8 +565,13 @@ impl Lockstep {
         {
             self.stats.racing_edits += 1;
         }
-        if self.trace {
-            eprintln!("[{}] memory version {}", self.sim.cycle(), self.epoch);
+        if let Some(what) = what {
+            eprintln!(
+                "[{}] memory version {}: {}",
+                self.sim.cycle(),
+                self.epoch,
+                what.join(" ")
+            );
         }
         for k in 0..self.pending.len() {
             if self.pending[k].allowed.is_none() {
@@ -902,14 +931,26 @@ impl Lockstep {
             );
         }
         if let (Some(f), Some(l)) = (&first, &last) {
+            // Beats both placements give the unit itself (a fault event) are its own messages
+            // whatever the requests did; the others are the group.
             let group = f != l
-                && f.iter().chain(l.iter()).all(|c| c.is_some())
-                && self.group_left == 0
-                && !beats.is_empty();
+                && f.iter()
+                    .zip(l.iter())
+                    .all(|(x, y)| x.is_some() == y.is_some())
+                && f.iter().any(|c| c.is_some())
+                && self.group_left == 0;
             if group {
                 let used = || f.iter().chain(l.iter()).flatten().copied();
                 let (lo, hi) = (used().min().unwrap_or(0), used().max().unwrap_or(0));
-                let msis: VecDeque<Msi> = beats.iter().map(|(_, m)| *m).collect();
+                let msis: VecDeque<Msi> = beats
+                    .iter()
+                    .zip(f)
+                    .filter(|(_, c)| c.is_some())
+                    .map(|((_, m), _)| *m)
+                    .collect();
+                for ((cyc, m), _) in beats.iter().zip(f).filter(|(_, c)| c.is_none()) {
+                    self.dut_irqs.push_back((*cyc, *m));
+                }
                 let cyc = beats.last().map_or(self.sim.cycle(), |b| b.0);
                 let mut members = 0;
                 for (ci, &k) in cands.iter().enumerate() {
@@ -1311,6 +1352,13 @@ impl Lockstep {
         self.take_model_events();
         self.match_irqs();
         if chosen.iter().any(|o| matches!(o, Outcome::Posted { .. })) {
+            for o in &chosen {
+                if let Outcome::Posted { pid, .. } = o {
+                    if !self.posted_pids.contains(pid) {
+                        self.posted_pids.push(*pid);
+                    }
+                }
+            }
             self.refresh_postings();
         }
     }
@@ -1438,12 +1486,21 @@ impl Lockstep {
         if fork.from[0] != 0 {
             self.stats.stale_commits += 1;
         }
+        self.stats.peak_worlds = self.stats.peak_worlds.max(fork.next.len() as u64);
+        if fork.capped {
+            self.stats.world_cap_hits += 1;
+        }
         if self.trace {
             eprintln!(
-                "[{}] worlds {} -> {}",
+                "[{}] worlds {} -> {}{}",
                 self.sim.cycle(),
                 base.len(),
-                fork.next.len()
+                fork.next.len(),
+                if fork.capped {
+                    " (cap reached: the rest dropped)"
+                } else {
+                    ""
+                }
             );
         }
         self.set_worlds(fork.next);
@@ -1481,8 +1538,9 @@ impl Lockstep {
     /// Add to `fork` the worlds that committing each of `cands` (each of its variants) in each
     /// of `base` gives, in the model memory as it is now, through the pre-invalidation snapshot
     /// `via` if given, with the invalidations `later`. Worlds that agree on every fault register
-    /// and event account are one world for what follows: within one explanation the first is
-    /// kept; across explanations their cache observations are joined (the DUT may hold either).
+    /// and event account are one world for what follows, with the cache observations of both
+    /// joined (the DUT may hold either): worlds that differed only in an old fault record,
+    /// cleared since, may still differ in what their unit cached.
     fn fork_worlds(
         &mut self,
         base: &[World],
@@ -1494,6 +1552,7 @@ impl Lockstep {
         fork: &mut Fork,
     ) {
         if fork.next.len() >= MAX_WORLDS {
+            fork.capped = true;
             return;
         }
         let mut snap = via.map(|i| std::mem::take(&mut self.pres[i].snap));
@@ -1509,7 +1568,7 @@ impl Lockstep {
             })
             .collect();
         let shared = self.read_pids(&pid_addrs(base, cands));
-        'outer: for w in base {
+        'outer: for (wi, w) in base.iter().enumerate() {
             self.write_pids(&shared);
             self.write_pids(&w.pids);
             let pid_before = self.read_pids(&posted);
@@ -1580,15 +1639,19 @@ impl Lockstep {
                         }
                         match fork.seen.iter().position(|x| *x == sig) {
                             Some(j) => {
-                                if fork.from[j] != fork.context {
+                                // The DUT may be in either: keep what either may have cached.
+                                // (Two variants of one world in one explanation cached alike.)
+                                if fork.from[j] != fork.context || fork.parent[j] != wi {
                                     fork.next[j].model.absorb_cache(&nw.model);
                                 }
                             }
                             None => {
                                 fork.seen.push(sig);
                                 fork.from.push(fork.context);
+                                fork.parent.push(wi);
                                 fork.next.push(nw);
                                 if fork.next.len() >= MAX_WORLDS {
+                                    fork.capped = true;
                                     break 'outer;
                                 }
                             }
@@ -1768,6 +1831,7 @@ impl Lockstep {
             && self.dut_irqs.is_empty()
             && self.model_irqs.is_empty();
         if quick && !settle {
+            self.observe_pids();
             return;
         }
         loop {
@@ -1840,6 +1904,88 @@ impl Lockstep {
                 format!("DUT messages not explained: {d}"),
             );
         }
+        self.observe_pids();
+    }
+
+    /// With nothing in flight, the DUT's memory shows every update of a posted-interrupt
+    /// descriptor the unit made (PIR bit, ON): keep the worlds whose descriptors read the same
+    /// (worlds that differ only there, e.g. a posting or a fault without record across an IRTE
+    /// rewrite, would otherwise live on until software rewrites the descriptor), and fail if
+    /// none does.
+    fn observe_pids(&mut self) {
+        if self.failed()
+            || self.posted_pids.is_empty()
+            || !self.pending.is_empty()
+            || self.sim.memsrv.outstanding() != 0
+        {
+            return;
+        }
+        self.flush_edits();
+        let mut dut: Pids = Vec::with_capacity(self.posted_pids.len());
+        for a in &self.posted_pids {
+            let mut b = [0u8; 64];
+            let mut m = [0u8; 64];
+            // An unreadable descriptor (an injected error) cannot have changed.
+            if self.sim.mem.read(*a, &mut b).is_ok() && self.model_mem.read(*a, &mut m).is_ok() {
+                dut.push((*a, b));
+            }
+        }
+        let main = self.read_pids(&dut.iter().map(|(a, _)| *a).collect::<Vec<_>>());
+        let agrees = |view: &Pids, over: &Pids| {
+            view.iter().zip(&dut).all(|((a, v), (_, d))| {
+                over.iter().find(|(x, _)| x == a).map_or(v, |(_, b)| b) == d
+            })
+        };
+        let main_ok = agrees(&main, &Vec::new());
+        if main_ok && self.alts.is_empty() {
+            return;
+        }
+        let mut keep: Vec<World> = Vec::new();
+        if main_ok {
+            keep.push(World {
+                model: self.model.clone(),
+                pending: std::mem::take(&mut self.model_irqs),
+                owed: VecDeque::new(),
+                group: std::mem::take(&mut self.group),
+                pids: Vec::new(),
+            });
+        }
+        let before = 1 + self.alts.len();
+        for a in std::mem::take(&mut self.alts) {
+            if agrees(&main, &a.pids) {
+                keep.push(a);
+            }
+        }
+        if keep.is_empty() {
+            if let Some(((a, m), (_, d))) = main.iter().zip(&dut).find(|(m, d)| m.1 != d.1) {
+                let qwords = |b: &[u8; 64]| {
+                    b.chunks(8)
+                        .map(|q| {
+                            format!(
+                                "{:016x}",
+                                u64::from_le_bytes(q.try_into().expect("8 bytes"))
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let (what, m, d) = (
+                    format!("posted-interrupt descriptor at {:#x} (qwords 0..7)", a.0),
+                    qwords(m),
+                    qwords(d),
+                );
+                self.fail(what, None, format!("{m} (model)"), format!("{d} (DUT)"));
+            }
+            return;
+        }
+        if self.trace && keep.len() != before {
+            eprintln!(
+                "[{}] worlds {before} -> {} after reading the posted-interrupt descriptors",
+                self.sim.cycle(),
+                keep.len()
+            );
+        }
+        self.set_worlds(keep);
     }
 
     fn hang(&mut self, p: &Pend) {
@@ -2089,6 +2235,7 @@ impl Platform for Lockstep {
         }
         if !micro_arch(offset) && (d & mask != m & mask || !self.alts.is_empty()) {
             // Keep only the worlds that read what the DUT read.
+            let before = 1 + self.alts.len();
             let mut keep: Vec<World> = Vec::new();
             if d & mask == m & mask {
                 keep.push(World {
@@ -2120,9 +2267,8 @@ impl Platform for Lockstep {
             } else {
                 if self.trace {
                     eprintln!(
-                        "[{}] worlds {} -> {} after the read of {offset:#05x}",
+                        "[{}] worlds {before} -> {} after the read of {offset:#05x}",
                         self.sim.cycle(),
-                        1 + self.alts.len(),
                         keep.len()
                     );
                 }
@@ -2177,6 +2323,9 @@ impl Platform for Lockstep {
         self.alts = alts;
         let invs = self.model.take_invalidations();
         let opened = !invs.is_empty();
+        if self.trace && opened {
+            eprintln!("[{}] the model invalidated {invs:x?}", self.sim.cycle());
+        }
         if opened {
             let before = self.epoch;
             self.epoch += 1;

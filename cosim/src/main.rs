@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use iommu_cosim::dut::DutConfig;
-use iommu_cosim::lockstep::Stats;
+use iommu_cosim::lockstep::{Stats, MAX_WORLDS};
 use iommu_cosim::measure::{run_measure, MeasureOpts};
 use iommu_cosim::regress::{run_seed, RunOpts, SeedResult};
 use iommu_cosim::scenario::{run_nic, NicOpts};
@@ -372,6 +372,24 @@ fn regress(a: RegressArgs) -> Result<()> {
         sum(|s| s.racing_invalidations),
         sum(|s| s.stale_commits)
     );
+    if let Some(r) = results.iter().max_by_key(|r| r.stats.peak_worlds) {
+        println!(
+            "scoreboard worlds: at most {} alive at once (seed {})",
+            r.stats.peak_worlds, r.seed
+        );
+    }
+    let mut capped: Vec<u64> = results
+        .iter()
+        .filter(|r| r.stats.world_cap_hits > 0)
+        .map(|r| r.seed)
+        .collect();
+    if !capped.is_empty() {
+        capped.sort_unstable();
+        println!(
+            "warning: {} commits reached the cap of {MAX_WORLDS} worlds and dropped the rest (seeds {capped:?}); a mismatch after that may be the scoreboard's",
+            sum(|s| s.world_cap_hits)
+        );
+    }
     println!(
         "{} passed, {} failed",
         results.len() - failed.len(),
@@ -393,6 +411,12 @@ fn report_failure(r: &SeedResult, requests: u64) {
     }
     for f in &r.failures {
         eprintln!("{f}");
+    }
+    if r.stats.world_cap_hits > 0 {
+        eprintln!(
+            "  note: {} commits before this reached the cap of {MAX_WORLDS} scoreboard worlds and dropped the rest; the DUT may have been in one of them",
+            r.stats.world_cap_hits
+        );
     }
     eprintln!("  rerun: {}", r.rerun_command(requests));
 }

@@ -17,7 +17,8 @@
 //! - the interrupt-entry cache (B9, decisions.md "Caching and the scoreboard"): a changed IRTE
 //!   may be seen old or new until a queued IEC invalidation (index-selective or global) covers it;
 //! - the remapped / posted counters (0x330 / 0x338), compatibility format with CFI in xAPIC mode,
-//!   and IRES=0 pass-through.
+//!   and IRES=0 pass-through;
+//! - the scoreboard reading posted-interrupt descriptors back from the DUT's memory (RTL only).
 //!
 //! Expected values are literal hex decoded by hand from the spec (comments show the decoding).
 
@@ -636,6 +637,42 @@ fn posted_interrupt_sets_pir_and_notifies_once<P: Unit>(p: P) {
     assert!(d.on && !d.sn && d.pir_bit(0x61));
     assert_eq!(b.fsts(), 0);
     b.done();
+}
+
+/// With nothing in flight the scoreboard reads every descriptor a posting touched back from the
+/// DUT's memory: an update the model did not make is a mismatch. Here the neighbouring PIR bit is
+/// set behind the scoreboard's back, as a unit off by one in the vector would.
+#[test]
+fn scoreboard_compares_posted_interrupt_descriptors_with_the_dut_memory() {
+    let mut b = Bench::x2apic(rtl(DutConfig::Default));
+    let pid = b.posted(9, 0x0000_0103, false, false, false, false);
+    let o = b.remappable(DEV, 9, None);
+    assert!(matches!(o, Outcome::Posted { vector: 0x61, .. }), "{o:?}");
+    let ls = b.p().lockstep();
+    ls.drain(false);
+    assert!(ls.failures.is_empty(), "{:?}", ls.failures);
+    // PIR bit 0x61 is qword 1 bit 33 (set by the posting); bit 34 is vector 0x62.
+    let q1 = Hpa(pid.0 + 8);
+    let v = ls.sim.mem.read_u64(q1).expect("pid readable");
+    assert_eq!(v, 0x0000_0002_0000_0000);
+    ls.sim
+        .mem
+        .write(q1, &(v | 1 << 34).to_le_bytes())
+        .expect("pid writable");
+    ls.drain(false);
+    let what: Vec<&str> = ls.failures.iter().map(|f| f.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [format!(
+            "posted-interrupt descriptor at {:#x} (qwords 0..7)",
+            pid.0
+        )],
+        "{:?}",
+        ls.failures
+    );
+    let f = &ls.failures[0];
+    assert!(f.expected.contains("0000000200000000"), "{}", f.expected);
+    assert!(f.actual.contains("0000000600000000"), "{}", f.actual);
 }
 
 fn posted_urgent_with_sn_notifies<P: Unit>(p: P) {

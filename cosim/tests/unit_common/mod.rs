@@ -49,6 +49,12 @@ pub struct Rtl {
 }
 
 impl Rtl {
+    /// The lockstep itself, for tests of the scoreboard (they check its failures themselves).
+    #[allow(dead_code)] // not every test file looks inside
+    pub fn lockstep(&mut self) -> &mut Lockstep {
+        &mut self.ls
+    }
+
     fn check(&self) {
         let f = &self.ls.failures;
         assert!(
