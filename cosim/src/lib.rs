@@ -10,3 +10,4 @@ pub mod memsrv;
 pub mod regress;
 pub mod scenario;
 pub mod sim;
+pub mod vectors;

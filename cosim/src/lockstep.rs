@@ -379,7 +379,7 @@ pub struct Lockstep {
 /// Performance-counter offsets whose values are micro-architectural (not compared with the model):
 /// 0x300..0x32F (IOTLB, walks, context-cache and IEC misses) and 0x350..0x35F (IEC lookups, QI
 /// descriptors processed).
-fn micro_arch(offset: u16) -> bool {
+pub(crate) fn micro_arch(offset: u16) -> bool {
     (0x300..0x330).contains(&offset) || (0x350..0x360).contains(&offset)
 }
 

@@ -7,6 +7,8 @@ use iommu_cosim::lockstep::{Stats, MAX_WORLDS};
 use iommu_cosim::measure::{run_measure, MeasureOpts};
 use iommu_cosim::regress::{run_seed, RunOpts, SeedResult};
 use iommu_cosim::scenario::{run_nic, NicOpts};
+use iommu_cosim::vectors::replay::{replay, Backend};
+use iommu_cosim::vectors::{suites, Suite};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,67 @@ enum Cmd {
     /// cycles, cycles per miss, requests in flight, most memory reads outstanding). Fixed memory
     /// latency, no back-pressure, fixed seed: the numbers are deterministic.
     Measure(MeasureArgs),
+    /// Test-vector suites for other simulators and other RTL (format: testvectors/README.md):
+    /// generate them from the golden model, check them, replay them on the RTL or the model.
+    #[command(subcommand)]
+    Vectors(VectorsCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum VectorsCmd {
+    /// Generate suites from the golden model alone (no RTL involved).
+    Gen(GenArgs),
+    /// Validate suites: every file parses, tags and outcomes match up, lines ascend; a bad file
+    /// is named with its path, line and field.
+    Check(DirsArgs),
+    /// Replay suites and print `N passed, M failed`, each failure with its step, tag, and
+    /// expected vs actual.
+    Replay(ReplayArgs),
+    /// List the suites `gen` knows.
+    List,
+}
+
+#[derive(Args, Debug)]
+struct GenArgs {
+    /// Suite to generate (repeatable); see `vectors list`.
+    #[arg(long = "suite", value_name = "NAME", required_unless_present = "all")]
+    suites: Vec<String>,
+    /// Generate every suite.
+    #[arg(long)]
+    all: bool,
+    /// Folder to write into: one subfolder per suite.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct DirsArgs {
+    /// Suite folders (a folder holding suite folders stands for all of them).
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// Suite folders (a folder holding suite folders stands for all of them).
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Where to replay: the verilated RTL, or the golden model.
+    #[arg(long, default_value = "verilator", value_parser = parse_backend)]
+    backend: Backend,
+    /// Also write a JUnit XML report (one test case per suite) to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    match s {
+        "verilator" => Ok(Backend::Verilator),
+        "model" => Ok(Backend::Model),
+        _ => Err(format!(
+            "unknown backend {s:?} (expected verilator or model)"
+        )),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -162,6 +225,7 @@ fn main() {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Regress(a)) => regress(a),
         Some(Cmd::Measure(a)) => measure(a),
+        Some(Cmd::Vectors(c)) => vectors(c),
     };
     if let Err(e) = r {
         eprintln!("error: {e:#}");
@@ -419,4 +483,165 @@ fn report_failure(r: &SeedResult, requests: u64) {
         );
     }
     eprintln!("  rerun: {}", r.rerun_command(requests));
+}
+
+/// Suite folders named by `dirs`: a folder with a manifest.csv is a suite; any other folder
+/// stands for the suite folders directly inside it.
+fn suite_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut v = Vec::new();
+    for d in dirs {
+        if d.join("manifest.csv").is_file() {
+            v.push(d.clone());
+            continue;
+        }
+        let rd = std::fs::read_dir(d).map_err(|e| anyhow::anyhow!("{}: {e}", d.display()))?;
+        let mut inner: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("manifest.csv").is_file())
+            .collect();
+        if inner.is_empty() {
+            bail!(
+                "{}: not a suite (no manifest.csv) and holds no suite folders",
+                d.display()
+            );
+        }
+        inner.sort();
+        v.extend(inner);
+    }
+    Ok(v)
+}
+
+fn vectors(c: VectorsCmd) -> Result<()> {
+    match c {
+        VectorsCmd::List => {
+            for n in suites::names() {
+                println!("{n}");
+            }
+            Ok(())
+        }
+        VectorsCmd::Gen(a) => {
+            let names: Vec<String> = if a.all {
+                suites::names().into_iter().map(String::from).collect()
+            } else {
+                a.suites.clone()
+            };
+            for n in &names {
+                let s = suites::generate(n).map_err(|e| anyhow::anyhow!("suite {n}: {e}"))?;
+                let dir = a.out.join(n);
+                s.write(&dir)?;
+                println!(
+                    "{}: {} steps, {} requests, {} image lines, {} events -> {}",
+                    n,
+                    s.steps.len(),
+                    s.requests(),
+                    s.image.len(),
+                    s.events.len(),
+                    dir.display()
+                );
+            }
+            Ok(())
+        }
+        VectorsCmd::Check(a) => {
+            let dirs = suite_dirs(&a.dirs)?;
+            let mut bad = 0;
+            for d in &dirs {
+                match Suite::read(d) {
+                    Ok(s) => println!(
+                        "{}: ok (format {}.{}, {} steps, {} requests)",
+                        d.display(),
+                        s.manifest.major,
+                        s.manifest.minor,
+                        s.steps.len(),
+                        s.requests()
+                    ),
+                    Err(e) => {
+                        bad += 1;
+                        println!("{e}");
+                    }
+                }
+            }
+            if bad > 0 {
+                bail!("{bad} of {} suites are malformed", dirs.len());
+            }
+            Ok(())
+        }
+        VectorsCmd::Replay(a) => {
+            let dirs = suite_dirs(&a.dirs)?;
+            let mut cases = Vec::new();
+            let (mut passed, mut failed) = (0usize, 0usize);
+            for d in &dirs {
+                let s = Suite::read(d)?;
+                let t = Instant::now();
+                let r = replay(&s, a.backend);
+                let secs = t.elapsed().as_secs_f64();
+                let name = s.manifest.suite.clone();
+                if r.failures.is_empty() {
+                    passed += 1;
+                    println!("PASS {name}: {} checks, {} cycles", r.checks, r.cycles);
+                } else {
+                    failed += 1;
+                    println!(
+                        "FAIL {name}: {} of {} checks failed",
+                        r.failures.len(),
+                        r.checks
+                    );
+                    for f in &r.failures {
+                        println!("  {f}");
+                    }
+                }
+                cases.push((name, secs, r));
+            }
+            if let Some(p) = &a.junit {
+                write_junit(p, &cases)?;
+            }
+            println!("{passed} passed, {failed} failed");
+            if failed > 0 {
+                bail!("{failed} suites failed");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn write_junit(
+    path: &std::path::Path,
+    cases: &[(String, f64, iommu_cosim::vectors::replay::Report)],
+) -> Result<()> {
+    use std::fmt::Write as _;
+    let fails = cases.iter().filter(|c| !c.2.failures.is_empty()).count();
+    let total: f64 = cases.iter().map(|c| c.1).sum();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuite name=\"iommu-vectors\" tests=\"{}\" failures=\"{fails}\" time=\"{total:.3}\">",
+        cases.len()
+    );
+    for (name, secs, r) in cases {
+        let _ = write!(
+            x,
+            "  <testcase classname=\"vectors\" name=\"{}\" time=\"{secs:.3}\"",
+            xml_escape(name)
+        );
+        if r.failures.is_empty() {
+            x.push_str("/>\n");
+        } else {
+            let body: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
+            let _ = writeln!(
+                x,
+                ">\n    <failure message=\"{} of {} checks failed\">{}</failure>\n  </testcase>",
+                r.failures.len(),
+                r.checks,
+                xml_escape(&body.join("\n"))
+            );
+        }
+    }
+    x.push_str("</testsuite>\n");
+    std::fs::write(path, x).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

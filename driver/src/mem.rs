@@ -588,8 +588,9 @@ impl HostMemory {
         self.store.len() as u64 * CHUNK_SIZE
     }
 
-    /// Runs of non-zero pages as (address, bytes), ascending.
-    fn runs(&self) -> Vec<(u64, Vec<u8>)> {
+    /// Runs of non-zero pages as (address, bytes), ascending: everything written that is not
+    /// zero, page-granular (an image of the memory, e.g. for a test-vector suite).
+    pub fn runs(&self) -> Vec<(u64, Vec<u8>)> {
         let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
         for (base, c) in self.chunks() {
             for i in c.dirty_pages() {

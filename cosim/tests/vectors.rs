@@ -1,0 +1,206 @@
+//! The committed test-vector suites (`testvectors/`): current with the generator, replaying on
+//! the golden model and on the RTL, and the format's error handling (testvectors/README.md).
+
+use iommu_cosim::vectors::replay::{replay, Backend};
+use iommu_cosim::vectors::{suites, Suite, VectorError};
+use std::path::{Path, PathBuf};
+
+fn committed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testvectors")
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("iommu-vectors-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch folder");
+    d
+}
+
+/// A copy of committed suite `name` in a scratch folder.
+fn copy(name: &str, tag: &str) -> PathBuf {
+    let d = scratch(tag).join(name);
+    std::fs::create_dir_all(&d).expect("suite folder");
+    for e in std::fs::read_dir(committed().join(name)).expect("committed suite") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, d.join(p.file_name().expect("file"))).expect("copy");
+    }
+    d
+}
+
+fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
+    let p = dir.join(file);
+    let t = std::fs::read_to_string(&p).expect("read");
+    std::fs::write(&p, f(t)).expect("write");
+}
+
+#[test]
+fn every_suite_is_committed_and_current() {
+    let out = scratch("regen");
+    for n in suites::names() {
+        let s = suites::generate(n).expect("generate");
+        s.write(&out.join(n)).expect("write");
+        for f in [
+            "manifest.csv",
+            "memory.csv",
+            "stimulus.csv",
+            "expected.csv",
+            "events.csv",
+            "final.csv",
+        ] {
+            let fresh = std::fs::read_to_string(out.join(n).join(f)).expect("fresh");
+            let old = std::fs::read_to_string(committed().join(n).join(f)).unwrap_or_else(|_| {
+                panic!("testvectors/{n}/{f} is missing: run `iommu-cosim vectors gen --all --out testvectors`")
+            });
+            assert!(
+                fresh == old,
+                "testvectors/{n}/{f} is stale: run `iommu-cosim vectors gen --all --out testvectors`"
+            );
+        }
+    }
+}
+
+#[test]
+fn committed_suites_replay_on_the_model_and_the_rtl() {
+    for n in suites::names() {
+        let s = Suite::read(&committed().join(n)).expect("committed suite reads");
+        assert!(s.requests() > 0, "{n}: no requests");
+        for b in [Backend::Model, Backend::Verilator] {
+            let r = replay(&s, b);
+            assert!(
+                r.failures.is_empty(),
+                "{n} on {b:?}:\n{}",
+                r.failures
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            // Every request judged, plus the reads, events and final state.
+            assert!(
+                r.checks >= s.requests() + s.final_regs.len(),
+                "{n} on {b:?}: {} checks",
+                r.checks
+            );
+        }
+    }
+}
+
+/// A wrong forward address in expected.csv is found on both backends, naming the tag.
+#[test]
+fn replay_fails_a_suite_whose_expected_outcome_is_wrong() {
+    let d = copy("dma-translate", "wrong");
+    // Tag 0: a write to IOVA 0x1000 forwarded to 0x4_0000_0000; claim 0x4_0000_1000 instead.
+    edit(&d, "expected.csv", |t| {
+        t.replacen(
+            "0x0000,forward,0x400000000,",
+            "0x0000,forward,0x400001000,",
+            1,
+        )
+    });
+    let s = Suite::read(&d).expect("still well-formed");
+    for b in [Backend::Model, Backend::Verilator] {
+        let r = replay(&s, b);
+        assert_eq!(r.failures.len(), 1, "{b:?}: {:?}", r.failures);
+        assert_eq!(r.failures[0].tag, Some(0), "{b:?}: {}", r.failures[0]);
+    }
+}
+
+/// A final fault record that differs from what the unit recorded is found on the RTL.
+#[test]
+fn replay_checks_the_final_fault_records() {
+    let d = copy("dma-translate", "final");
+    edit(&d, "final.csv", |t| {
+        t.replacen("reg,0x034,4,0x500", "reg,0x034,4,0x501", 1)
+    });
+    let s = Suite::read(&d).expect("well-formed");
+    let r = replay(&s, Backend::Verilator);
+    let what: Vec<&str> = r.failures.iter().map(|f| f.what.as_str()).collect();
+    assert_eq!(what, ["register 0x034"], "{:?}", r.failures);
+}
+
+#[test]
+fn a_malformed_field_is_named_with_path_line_and_field() {
+    let d = copy("dma-translate", "field");
+    // Line 3 of stimulus.csv is step 1 (a read of ECAP): make its size not a number.
+    edit(&d, "stimulus.csv", |t| {
+        t.replacen("1,read,0x010,8,", "1,read,0x010,eight,", 1)
+    });
+    let e = Suite::read(&d).expect_err("malformed");
+    match &e {
+        VectorError::Field {
+            path, line, field, ..
+        } => {
+            assert!(path.ends_with("stimulus.csv"), "{e}");
+            assert_eq!((*line, field.as_str()), (3, "size"), "{e}");
+        }
+        other => panic!("not a field error: {other}"),
+    }
+    assert!(e.to_string().contains("stimulus.csv:3: size:"), "{e}");
+}
+
+#[test]
+fn a_newer_major_version_is_refused_with_a_clear_message() {
+    let d = copy("dma-translate", "major");
+    edit(&d, "manifest.csv", |t| {
+        t.replacen("format,1.0", "format,2.0", 1)
+    });
+    let e = Suite::read(&d).expect_err("newer major");
+    let m = e.to_string();
+    assert!(m.contains("manifest.csv:2: value:"), "{m}");
+    assert!(m.contains("format 2.0 is newer than this reader"), "{m}");
+    // A newer minor version of the same major is read.
+    let d = copy("dma-translate", "minor");
+    edit(&d, "manifest.csv", |t| {
+        t.replacen("format,1.0", "format,1.7", 1)
+    });
+    Suite::read(&d).expect("a newer minor version reads");
+}
+
+#[test]
+fn a_request_without_outcome_and_an_outcome_without_request_are_errors() {
+    let d = copy("dma-translate", "orphan");
+    edit(&d, "expected.csv", |t| {
+        t.lines()
+            .filter(|l| !l.starts_with("0x0003,"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    let m = Suite::read(&d)
+        .expect_err("tag 3 has no outcome")
+        .to_string();
+    assert!(
+        m.contains("request tag 0x0003 has no outcome in expected.csv"),
+        "{m}"
+    );
+
+    let d = copy("dma-translate", "stray");
+    edit(&d, "expected.csv", |t| format!("{t}0x7777,drop,,,,,,\n"));
+    let m = Suite::read(&d)
+        .expect_err("tag 0x7777 has no request")
+        .to_string();
+    assert!(m.contains("names tag 0x7777, which no request"), "{m}");
+}
+
+#[test]
+fn a_truncated_suite_names_the_missing_file() {
+    let d = copy("dma-translate", "trunc");
+    std::fs::remove_file(d.join("final.csv")).expect("remove");
+    let m = Suite::read(&d).expect_err("no final.csv").to_string();
+    assert!(m.contains("final.csv"), "{m}");
+    // A row cut short.
+    let d = copy("dma-translate", "short");
+    edit(&d, "memory.csv", |t| {
+        let mut l: Vec<&str> = t.lines().collect();
+        let cut = l[1].rsplit_once(',').expect("three fields").0.to_string();
+        let mut out = String::new();
+        l[1] = &cut;
+        for x in l {
+            out.push_str(x);
+            out.push('\n');
+        }
+        out
+    });
+    let m = Suite::read(&d).expect_err("short row").to_string();
+    assert!(m.contains("memory.csv:2: row: 2 fields, expected 3"), "{m}");
+}
