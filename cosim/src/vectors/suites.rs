@@ -6,7 +6,10 @@ use super::Suite;
 use crate::dut::DutConfig;
 use crate::hdr::Req;
 use iommu_driver::model::{ModelConfig, Outcome, Request};
-use iommu_driver::os::{BringUp, InvRequest, Iommu, OsConfig, PageSize, Perms};
+use iommu_driver::os::{
+    BringUp, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms, PostedInterruptDescriptor,
+    PostedIrte, RemappedIrte, WaitKind,
+};
 use iommu_driver::{DomainId, Hpa, Iova, Rid};
 
 /// A suite generator: name, one-line description (no commas), body.
@@ -29,6 +32,18 @@ const SUITES: &[Def] = &[
         description: "3- 4- and 5-level walks with IOVAs that set every index bit of every level; queued invalidation",
         config: DutConfig::Default,
         body: dma_walks,
+    },
+    Def {
+        name: "ir-remap-post",
+        description: "interrupt remapping in x2APIC mode: remapped and posted interrupts (notification once) and every fault 20h-28h with FPD; an IRTE rewrite under an index-selective IEC invalidation",
+        config: DutConfig::Default,
+        body: ir_remap_post,
+    },
+    Def {
+        name: "qi-errors",
+        description: "the invalidation queue: waits with status write and with IWC; invalid descriptor type and reserved fields stop it (IQE) with IQH on the bad descriptor; recovery",
+        config: DutConfig::Default,
+        body: qi_errors,
     },
     Def {
         name: "dma-translate-tiny",
@@ -248,6 +263,153 @@ fn dma_walks(g: &mut Gen) -> Result<(), String> {
         g.write(*rid, iovas[0], 8)?;
         g.read(*rid, iovas[1], 8)?;
     }
+    g.faults()?;
+    Ok(())
+}
+
+/// An interrupt request: a one-DW MWr of `m` from `rid`.
+fn msi(g: &mut Gen, rid: Rid, m: MsiMessage) -> Result<Outcome, String> {
+    g.tag = g.tag.wrapping_add(1);
+    let req = Request {
+        hdr: Req::write(rid.0, g.tag, m.addr, 4).encode(),
+        data0: m.data,
+    };
+    g.os.platform_mut().send(req)
+}
+
+const IR_DEV: Rid = Rid(0x0310); // 03:02.0
+const IR_OTHER: Rid = Rid(0x0418); // 04:03.0
+
+fn ir_remap_post(g: &mut Gen) -> Result<(), String> {
+    Gen::e(g.os.bring_up(BringUp {
+        qi: true,
+        ir: Some((3, true, false)),
+        te: false,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+    let remapped = |v: u8, dst: u32| RemappedIrte::simple(v, dst, IR_DEV.0);
+    Gen::e(g.os.set_irte_remapped(5, &remapped(0x30, 0x0000_0102)))?;
+    Gen::e(g.os.set_irte_remapped(
+        12,
+        &RemappedIrte {
+            dm: true,
+            rh: true,
+            tm: true,
+            dlm: 1,
+            ..remapped(0x41, 0x0003_0000)
+        },
+    ))?;
+    // A posted IRTE at 9 and its descriptor (ON=0: the first posting notifies).
+    let pid = Gen::e(g.os.alloc_pid())?;
+    let d = PostedInterruptDescriptor {
+        nv: 0xF2,
+        ndst: 0x0000_0103,
+        ..Default::default()
+    };
+    Gen::e(g.os.write_pid(pid, &d))?;
+    let posted = |pda, fpd| PostedIrte {
+        present: true,
+        fpd,
+        vector: 0x61,
+        pda,
+        sid: IR_DEV.0,
+        svt: 1,
+        ..Default::default()
+    };
+    Gen::e(g.os.set_irte_posted(9, &posted(pid, false)))?;
+    // 10: posted, descriptor unreadable (27h); 11: posted, descriptor with a reserved bit (28h).
+    let bad_pid = Gen::e(g.os.alloc_pid())?;
+    Gen::e(g.os.write_pid(bad_pid, &d))?;
+    Gen::e(g.os.set_irte_posted(10, &posted(bad_pid, false)))?;
+    let rsv_pid = Gen::e(g.os.alloc_pid())?;
+    Gen::e(g.os.write_pid(rsv_pid, &d))?;
+    let q4 = Gen::e(g.os.mem().read_u64(Hpa(rsv_pid.0 + 32)))?;
+    Gen::e(g.os.mem().write_u64(Hpa(rsv_pid.0 + 32), q4 | 1 << 2))?;
+    Gen::e(g.os.set_irte_posted(11, &posted(rsv_pid, false)))?;
+    // 7: read error (23h); 8: reserved bit 12 (24h); 6 stays zero (22h); 13: FPD, other SID.
+    Gen::e(g.os.set_irte_remapped(7, &remapped(0x30, 1)))?;
+    let a7 = Gen::e(g.os.irte_addr(7))?;
+    Gen::e(g.os.write_irte_raw(8, remapped(0x30, 1).encode() | 1 << 12))?;
+    Gen::e(g.os.set_irte_remapped(
+        13,
+        &RemappedIrte {
+            fpd: true,
+            ..remapped(0x30, 1)
+        },
+    ))?;
+    g.os.mem().inject_error(a7, 16);
+    g.os.mem().inject_error(bad_pid, 64);
+
+    // Delivered: plain, through a subhandle (handle 3 + 2 = 5), DM/RH/TM/DLM copied.
+    msi(g, IR_DEV, MsiMessage::remappable(5, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(3, Some(2)))?;
+    msi(g, IR_DEV, MsiMessage::remappable(12, None))?;
+    // Posted: notification, then none (ON set).
+    msi(g, IR_DEV, MsiMessage::remappable(9, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(9, None))?;
+    g.faults()?;
+    // 20h: data[31:16] set; 21h: index 16 of 16; 22h; 23h; 24h; 25h (compatibility with EIME);
+    // 26h; 26h suppressed by FPD; 27h; 28h.
+    let mut m = MsiMessage::remappable(5, None);
+    m.data |= 0x0001_0000;
+    msi(g, IR_DEV, m)?;
+    msi(g, IR_DEV, MsiMessage::remappable(16, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(6, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(7, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(8, None))?;
+    g.faults()?;
+    msi(g, IR_DEV, MsiMessage::compat(1, 0x30))?;
+    msi(g, IR_OTHER, MsiMessage::remappable(5, None))?;
+    msi(g, IR_OTHER, MsiMessage::remappable(13, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(10, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(11, None))?;
+    g.faults()?;
+    // Rewrite IRTE 5 for the other requester, invalidate it (IM=0), and use it from there.
+    g.os.mem().clear_errors();
+    Gen::e(g.os.set_irte_remapped(5, &RemappedIrte::simple(0x52, 0x0000_0104, IR_OTHER.0)))?;
+    Gen::e(g.os.invalidate(&[InvRequest::IecIndex { iidx: 5, im: 0 }]))?;
+    msi(g, IR_OTHER, MsiMessage::remappable(5, None))?;
+    msi(g, IR_DEV, MsiMessage::remappable(5, None))?;
+    g.faults()?;
+    Ok(())
+}
+
+fn qi_errors(g: &mut Gen) -> Result<(), String> {
+    Gen::e(g.os.create_domain(DomainId(1), 4))?;
+    Gen::e(g.os.assign_device(DEV_A, DomainId(1)))?;
+    g.map(1, 0x1000, 0x5_0000_1000, PageSize::Size4K, Perms::RW)?;
+    Gen::e(g.os.bring_up(BringUp {
+        qi: true,
+        ir: None,
+        te: true,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+    g.read(DEV_A, 0x1000, 64)?;
+    // Waits: status write, then IWC (interrupt flag, masked event), then both.
+    for w in [WaitKind::StatusWrite, WaitKind::Interrupt, WaitKind::Both] {
+        Gen::e(g.os.invalidate_qi(&[InvRequest::IotlbGlobal], w))?;
+    }
+    // An invalid type (0) and a reserved field (IOTLB descriptor with bit 63 set): each stops
+    // the queue on that descriptor; software recovers.
+    for bad in [(0u64, 0u64), (2 | 1 << 4 | 1 << 63, 0)] {
+        match g.os.qi_submit_raw(&[bad], WaitKind::StatusWrite) {
+            Err(iommu_driver::os::OsError::Queue(_)) => {}
+            other => return Err(format!("expected a queue error, got {other:?}")),
+        }
+        Gen::e(g.os.qi_recover())?;
+        Gen::e(g.os.invalidate_qi(&[], WaitKind::StatusWrite))?;
+    }
+    // Remap the page; the invalidation through the recovered queue takes effect.
+    Gen::e(g.os.unmap(DomainId(1), Iova(0x1000), PageSize::Size4K))?;
+    g.map(1, 0x1000, 0x5_0000_8000, PageSize::Size4K, Perms::RO)?;
+    Gen::e(g.os.invalidate(&[InvRequest::IotlbPage {
+        did: DomainId(1),
+        addr: Iova(0x1000),
+        am: 0,
+        ih: false,
+    }]))?;
+    g.read(DEV_A, 0x1000, 64)?;
+    g.write(DEV_A, 0x1000, 4)?;
     g.faults()?;
     Ok(())
 }
