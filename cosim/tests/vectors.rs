@@ -1,5 +1,7 @@
 //! The committed test-vector suites (`testvectors/`): current with the generator, replaying on
-//! the golden model and on the RTL, and the format's error handling (testvectors/README.md).
+//! the golden model and on the RTL (through the Rust replayer, and through the plain-Verilog
+//! bench `testvectors/tb/` under Icarus and under Verilator), and the format's error handling
+//! (testvectors/README.md).
 
 use iommu_cosim::vectors::replay::{replay, Backend};
 use iommu_cosim::vectors::{suites, Suite, VectorError};
@@ -47,6 +49,12 @@ fn every_suite_is_committed_and_current() {
             "expected.csv",
             "events.csv",
             "final.csv",
+            "manifest.hex",
+            "memory.hex",
+            "stimulus.hex",
+            "expected.hex",
+            "events.hex",
+            "final.hex",
         ] {
             let fresh = std::fs::read_to_string(out.join(n).join(f)).expect("fresh");
             let old = std::fs::read_to_string(committed().join(n).join(f)).unwrap_or_else(|_| {
@@ -203,4 +211,69 @@ fn a_truncated_suite_names_the_missing_file() {
     });
     let m = Suite::read(&d).expect_err("short row").to_string();
     assert!(m.contains("memory.csv:2: row: 2 fields, expected 3"), "{m}");
+}
+
+/// `testvectors/tb/run.sh` with `args`: (exit success, stdout + stderr).
+fn bench(args: &[&str]) -> (bool, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("bash")
+        .arg(root.join("testvectors/tb/run.sh"))
+        .args(args)
+        .current_dir(&root)
+        .output()
+        .expect("run testvectors/tb/run.sh");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn expect_every_suite_passes(sim: &str) {
+    let (ok, text) = bench(&["--sim", sim]);
+    assert!(ok, "{sim}:\n{text}");
+    for n in suites::names() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("== {n} [{sim},")))
+            .unwrap_or_else(|| panic!("{sim}: no result for {n}:\n{text}"));
+        assert!(line.contains(" passed, 0 failed"), "{line}");
+    }
+}
+
+#[test]
+fn plain_verilog_bench_replays_every_suite_under_icarus() {
+    expect_every_suite_passes("icarus");
+}
+
+#[test]
+fn plain_verilog_bench_replays_every_suite_under_verilator() {
+    expect_every_suite_passes("verilator");
+}
+
+/// The bench judges: a wrong forward address in expected.hex fails the suite, naming the tag.
+#[test]
+fn plain_verilog_bench_fails_a_wrong_outcome() {
+    let d = copy("dma-translate", "tbwrong");
+    // Row 1 (after the count) is tag 0's forward to 0x4_0000_0000: kind 01, tag 0000, status 00,
+    // vector 00, then the address in digits 10..26.
+    edit(&d, "expected.hex", |t| {
+        let mut l: Vec<String> = t.lines().map(String::from).collect();
+        assert_eq!(&l[1][..26], "01000000000000000400000000", "{}", l[1]);
+        l[1].replace_range(10..26, "0000000400001000");
+        l.join("\n") + "\n"
+    });
+    let (ok, text) = bench(&["--sim", "icarus", d.to_str().expect("utf-8 path")]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(
+            "FAIL tag 0000: forwarded to 0000000400000000, which no allowed outcome names"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("vectors: ") && text.contains(" passed, 1 failed"),
+        "{text}"
+    );
 }

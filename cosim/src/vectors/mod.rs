@@ -262,7 +262,173 @@ impl Suite {
         for (a, b) in &self.final_mem {
             let _ = writeln!(t, "mem,{a:#x},16,{}", hex_bytes(b));
         }
-        put(dir, "final.csv", &t)
+        put(dir, "final.csv", &t)?;
+        self.write_hex(dir)
+    }
+
+    /// The fixed-width `$readmemh` files for benches (`testvectors/README.md` "Hex files"):
+    /// word 0 of each holds the record count; a memory edit becomes one strobed record per
+    /// 16-byte line it touches.
+    fn write_hex(&self, dir: &Path) -> Result<(), VectorError> {
+        fn file(words: &[String], digits: usize) -> String {
+            let mut t = format!("{:0digits$x}\n", words.len());
+            for w in words {
+                debug_assert_eq!(w.len(), digits);
+                t.push_str(w);
+                t.push('\n');
+            }
+            t
+        }
+        let line = |b: &[u8; 16]| u128::from_le_bytes(*b);
+        let m = &self.manifest;
+        put(
+            dir,
+            "manifest.hex",
+            &file(
+                &[format!(
+                    "{:016x}{:016x}{:08x}{:08x}",
+                    m.cap,
+                    m.ecap,
+                    m.mem_latency,
+                    u32::from(m.config == DutConfig::Tiny)
+                )],
+                48,
+            ),
+        )?;
+        let img: Vec<String> = self
+            .image
+            .iter()
+            .map(|(a, b)| format!("{a:016x}{:032x}", line(b)))
+            .collect();
+        put(dir, "memory.hex", &file(&img, 48))?;
+        // op(2) aux(4) tag(4) addr(16) val(32) mask(16) hdr(32) data0(8) = 114 digits.
+        let mut st: Vec<String> = Vec::new();
+        let mut rec = |op: u8,
+                       aux: u16,
+                       tag: u16,
+                       addr: u64,
+                       val: u128,
+                       mask: u64,
+                       hdr: [u32; 4],
+                       d0: u32| {
+            st.push(format!(
+                "{op:02x}{aux:04x}{tag:04x}{addr:016x}{val:032x}{mask:016x}{:08x}{:08x}{:08x}{:08x}{d0:08x}",
+                hdr[0], hdr[1], hdr[2], hdr[3]
+            ));
+        };
+        // Records other than requests carry their CSV step number in the tag field.
+        for (i, s) in self.steps.iter().enumerate() {
+            let i = i as u16;
+            match s {
+                Step::Write {
+                    offset,
+                    size,
+                    value,
+                } => rec(
+                    1,
+                    u16::from(*size),
+                    i,
+                    u64::from(*offset),
+                    u128::from(*value),
+                    0,
+                    [0; 4],
+                    0,
+                ),
+                Step::Read {
+                    offset,
+                    size,
+                    value,
+                    mask,
+                } => rec(
+                    2,
+                    u16::from(*size),
+                    i,
+                    u64::from(*offset),
+                    u128::from(*value),
+                    *mask,
+                    [0; 4],
+                    0,
+                ),
+                Step::Mem { addr, data } => {
+                    let mut a = *addr;
+                    let end = addr + data.len() as u64;
+                    while a < end {
+                        let base = a & !15;
+                        let mut b = [0u8; 16];
+                        let mut strobe = 0u16;
+                        for (k, byte) in b.iter_mut().enumerate() {
+                            let x = base + k as u64;
+                            if x >= *addr && x < end {
+                                *byte = data[(x - addr) as usize];
+                                strobe |= 1 << k;
+                            }
+                        }
+                        rec(3, strobe, i, base, u128::from_le_bytes(b), 0, [0; 4], 0);
+                        a = base + 16;
+                    }
+                }
+                Step::Errors { ranges } => {
+                    rec(4, 0, i, 0, 0, 0, [0; 4], 0);
+                    for (a, l) in ranges {
+                        rec(5, 0, i, *a, u128::from(*l), 0, [0; 4], 0);
+                    }
+                }
+                Step::Request { tag, hdr, data0 } => rec(6, 0, *tag, 0, 0, 0, *hdr, *data0),
+            }
+        }
+        put(dir, "stimulus.hex", &file(&st, 114))?;
+        // kind(2) tag(4) status(2) vector(2) addr(16) data(8) pid(16) = 50 digits.
+        let mut ex: Vec<String> = Vec::new();
+        for (tag, outs) in &self.expected {
+            for o in outs {
+                let (kind, status, vector, addr, data, pid) = match o {
+                    Outcome::Forward { addr } => (1u8, 0u8, 0u8, addr.0, 0u32, 0u64),
+                    Outcome::Complete { status, .. } => {
+                        let c = match status {
+                            CplStatus::Sc => 0,
+                            CplStatus::Ur => 1,
+                            CplStatus::Crs => 2,
+                            CplStatus::Ca => 4,
+                        };
+                        (2, c, 0, 0, 0, 0)
+                    }
+                    Outcome::Drop { .. } => (3, 0, 0, 0, 0, 0),
+                    Outcome::Interrupt { msi } => (4, 0, 0, msi.addr, msi.data, 0),
+                    Outcome::Posted {
+                        pid,
+                        vector,
+                        notify: Some(m),
+                    } => (5, 0, *vector, m.addr, m.data, pid.0),
+                    Outcome::Posted {
+                        pid,
+                        vector,
+                        notify: None,
+                    } => (6, 0, *vector, 0, 0, pid.0),
+                };
+                ex.push(format!(
+                    "{kind:02x}{tag:04x}{status:02x}{vector:02x}{addr:016x}{data:08x}{pid:016x}"
+                ));
+            }
+        }
+        put(dir, "expected.hex", &file(&ex, 50))?;
+        let ev: Vec<String> = self
+            .events
+            .iter()
+            .map(|e| format!("{:016x}{:08x}", e.addr, e.data))
+            .collect();
+        put(dir, "events.hex", &file(&ev, 24))?;
+        // kind(2) size(2) addr(16) value(32) = 52 digits.
+        let mut fin: Vec<String> = self
+            .final_regs
+            .iter()
+            .map(|(o, s, v)| format!("01{s:02x}{o:016x}{v:032x}"))
+            .collect();
+        fin.extend(
+            self.final_mem
+                .iter()
+                .map(|(a, b)| format!("0210{a:016x}{:032x}", line(b))),
+        );
+        put(dir, "final.hex", &file(&fin, 52))
     }
 
     /// Read and validate the suite in `dir`.
