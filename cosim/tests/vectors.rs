@@ -277,3 +277,75 @@ fn plain_verilog_bench_fails_a_wrong_outcome() {
         "{text}"
     );
 }
+
+/// The suites have teeth: each of these realistic one-line RTL bugs, made in a copy of `rtl/`,
+/// fails the suite named beside it on the plain-Verilog bench (Icarus).
+#[test]
+fn suites_fail_broken_rtl_variants() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // (what, file, text, replacement, suite)
+    let bugs: [(&str, &str, &str, &str, &str); 5] = [
+        (
+            "paging-structure cache flushed only by a global invalidation",
+            "iommu_psc.v",
+            ".inv_i(inv_i && inv_on),",
+            ".inv_i(inv_i && inv_on && inv_g_i == 2'b01),",
+            "dma-invalidation",
+        ),
+        (
+            "page-selective invalidation covering 2^(AM-1) pages",
+            "iommu_iotlb.v",
+            "wire [VPN_W-1:0] im0 = {VPN_W{1'b1}} << inv_am_i;",
+            "wire [VPN_W-1:0] im0 = {VPN_W{1'b1}} << ((inv_am_i == 6'd0) ? 6'd0 : inv_am_i - 6'd1);",
+            "dma-invalidation",
+        ),
+        (
+            "device-selective context invalidation ignoring the function mask",
+            "iommu_ctx_cache.v",
+            "2'b11:   inv_care = {16'h0000, fm_mask};",
+            "2'b11:   inv_care = {16'h0000, 16'hFFFF};",
+            "dma-invalidation",
+        ),
+        (
+            "level-5 index from IOVA bits 55:47",
+            "iommu_walker.v",
+            "default: idx = addr_q[56:48];",
+            "default: idx = addr_q[55:47];",
+            "dma-walks",
+        ),
+        (
+            "2 MiB IOTLB tag ignoring address bit 21",
+            "iommu_iotlb.v",
+            "vpn[VPN_W-1:9] == lk_addr_i[56:21];",
+            "vpn[VPN_W-1:10] == lk_addr_i[56:22];",
+            "dma-translate-tiny",
+        ),
+    ];
+    for (what, file, from, to, suite) in bugs {
+        let d = scratch(&format!("mut-{}", &suite[..3])).join("rtl");
+        std::fs::create_dir_all(&d).expect("rtl copy");
+        for e in std::fs::read_dir(root.join("rtl")).expect("rtl/") {
+            let p = e.expect("entry").path();
+            if p.extension().is_some_and(|x| x == "v") {
+                std::fs::copy(&p, d.join(p.file_name().expect("name"))).expect("copy");
+            }
+        }
+        let t = std::fs::read_to_string(d.join(file)).expect("source");
+        assert_eq!(
+            t.matches(from).count(),
+            1,
+            "{what}: rtl/{file} no longer holds {from:?} once; update the mutation"
+        );
+        std::fs::write(d.join(file), t.replacen(from, to, 1)).expect("mutate");
+        let suite_dir = committed().join(suite);
+        let (ok, text) = bench(&[
+            "--sim",
+            "icarus",
+            "--rtl",
+            d.to_str().expect("utf-8"),
+            suite_dir.to_str().expect("utf-8"),
+        ]);
+        assert!(!ok, "{what}: {suite} passed on the broken RTL:\n{text}");
+        assert!(text.contains("FAIL "), "{what}: {text}");
+    }
+}

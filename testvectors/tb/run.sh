@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Replay test-vector suites on rtl/ with the plain-Verilog bench tb_vectors.sv.
-#   testvectors/tb/run.sh [--sim icarus|verilator] [SUITE_DIR...]
-# Without suites: every suite under testvectors/. Prints each suite's "vectors: N passed, M failed"
-# line and exits non-zero unless every suite prints TB PASS.
+# Replay test-vector suites with the plain-Verilog bench tb_vectors.sv.
+#   testvectors/tb/run.sh [--sim icarus|verilator] [--rtl DIR] [SUITE_DIR...]
+# --rtl: the Verilog sources of the unit (DIR/*.v, top module iommu_top with the port contract of
+# rtl/README.md; default rtl/). Without suites: every suite under testvectors/. Prints each
+# suite's "vectors: N passed, M failed" line and exits non-zero unless every suite prints TB PASS.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 sim=icarus
-if [ "${1:-}" = "--sim" ]; then sim=${2:-}; shift 2; fi
+rtl=rtl
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sim) sim=${2:-}; shift 2 ;;
+    --rtl) rtl=${2:-}; shift 2 ;;
+    --) shift; break ;;
+    -*) echo "run.sh: unknown option '$1' (expected --sim or --rtl)" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
+ls "$rtl"/*.v >/dev/null 2>&1 || { echo "run.sh: no Verilog sources in '$rtl'" >&2; exit 2; }
 case "$sim" in
   icarus) command -v iverilog >/dev/null || { echo "run.sh: iverilog not found (apt-get install iverilog)" >&2; exit 2; } ;;
   verilator) command -v verilator >/dev/null || { echo "run.sh: verilator not found (apt-get install verilator)" >&2; exit 2; } ;;
@@ -25,12 +36,12 @@ build() {  # $1 = default|tiny: the bench binary for that configuration, built o
   [ -e "$tmp/bin_$cfg" ] && return 0
   if [ "$sim" = icarus ]; then
     # shellcheck disable=SC2086
-    iverilog -g2012 $def -s tb_vectors -o "$tmp/tb_$cfg.vvp" testvectors/tb/tb_vectors.sv rtl/*.v || return 1
+    iverilog -g2012 $def -s tb_vectors -o "$tmp/tb_$cfg.vvp" testvectors/tb/tb_vectors.sv "$rtl"/*.v || return 1
     printf '#!/bin/sh\nexec vvp -n %s\n' "$tmp/tb_$cfg.vvp" > "$tmp/bin_$cfg"
   else
     # shellcheck disable=SC2086
     verilator --binary -j 2 -O3 -Wno-fatal -Wno-lint -Wno-style $def --top-module tb_vectors \
-      -Mdir "$tmp/obj_$cfg" -o tb testvectors/tb/tb_vectors.sv rtl/*.v > "$tmp/build_$cfg.log" 2>&1 \
+      -Mdir "$tmp/obj_$cfg" -o tb testvectors/tb/tb_vectors.sv "$rtl"/*.v > "$tmp/build_$cfg.log" 2>&1 \
       || { cat "$tmp/build_$cfg.log"; return 1; }
     printf '#!/bin/sh\nexec %s\n' "$tmp/obj_$cfg/tb" > "$tmp/bin_$cfg"
   fi

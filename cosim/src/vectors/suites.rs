@@ -34,6 +34,12 @@ const SUITES: &[Def] = &[
         body: dma_walks,
     },
     Def {
+        name: "dma-invalidation",
+        description: "invalidation edges: a page-selective invalidation over 2^AM pages probed at its first and last page and just outside; a replaced leaf table under a domain-selective invalidation (paging-structure cache); devices moved under a device-selective context invalidation with a function mask",
+        config: DutConfig::Default,
+        body: dma_invalidation,
+    },
+    Def {
         name: "ir-remap-post",
         description: "interrupt remapping in x2APIC mode: remapped and posted interrupts (notification once) and every fault 20h-28h with FPD; an IRTE rewrite under an index-selective IEC invalidation",
         config: DutConfig::Default,
@@ -262,6 +268,129 @@ fn dma_walks(g: &mut Gen) -> Result<(), String> {
         g.read(*rid, iovas[0], 8)?;
         g.write(*rid, iovas[0], 8)?;
         g.read(*rid, iovas[1], 8)?;
+    }
+    g.faults()?;
+    Ok(())
+}
+
+fn dma_invalidation(g: &mut Gen) -> Result<(), String> {
+    use iommu_driver::os::tables::level_index;
+    let base = 0x0010_0000u64;
+    Gen::e(g.os.create_domain(DomainId(1), 4))?;
+    Gen::e(g.os.create_domain(DomainId(2), 4))?;
+    Gen::e(g.os.create_domain(DomainId(3), 4))?;
+    Gen::e(g.os.assign_device(DEV_A, DomainId(1)))?;
+    Gen::e(g.os.assign_device(DEV_B, DomainId(2)))?;
+    // Four functions of device 00:03 in domain 1.
+    let funcs: Vec<Rid> = (0..4).map(|f| Rid(0x0018 | f)).collect();
+    for r in &funcs {
+        Gen::e(g.os.assign_device(*r, DomainId(1)))?;
+    }
+    for i in 0..16u64 {
+        g.map(
+            1,
+            base + (i << 12),
+            0x6_0000_0000 + (i << 12),
+            PageSize::Size4K,
+            Perms::RW,
+        )?;
+        g.map(
+            3,
+            base + (i << 12),
+            0x7_0000_0000 + (i << 12),
+            PageSize::Size4K,
+            Perms::RW,
+        )?;
+    }
+    // Domain 2: one page, whose leaf table is replaced below.
+    let iova2 = 0x4000_0000u64;
+    g.map(2, iova2, 0x8_1234_5000, PageSize::Size4K, Perms::RW)?;
+    g.map(
+        2,
+        iova2 + 0x1000,
+        0x8_1234_6000,
+        PageSize::Size4K,
+        Perms::RW,
+    )?;
+    Gen::e(g.os.bring_up(BringUp {
+        qi: true,
+        ir: None,
+        te: true,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+
+    // 1. Page-selective with AM=2 (pages 4..7) after all 16 pages moved: 4..7 must translate to
+    // the new pages; 3 and 8 may still hit their old entries.
+    for i in 0..16u64 {
+        g.read(DEV_A, base + (i << 12), 8)?;
+    }
+    for i in 0..16u64 {
+        let iova = Iova(base + (i << 12));
+        Gen::e(g.os.unmap(DomainId(1), iova, PageSize::Size4K))?;
+        g.map(
+            1,
+            iova.0,
+            0x6_8000_0000 + (i << 12),
+            PageSize::Size4K,
+            Perms::RW,
+        )?;
+    }
+    Gen::e(g.os.invalidate(&[InvRequest::IotlbPage {
+        did: DomainId(1),
+        addr: Iova(base + 0x4000),
+        am: 2,
+        ih: false,
+    }]))?;
+    for i in [4u64, 7, 5, 6] {
+        g.read(DEV_A, base + (i << 12) + 0x10, 8)?;
+    }
+    for i in [3u64, 8] {
+        g.read(DEV_A, base + (i << 12), 8)?;
+    }
+    Gen::e(g.os.invalidate(&[InvRequest::IotlbDomain(DomainId(1))]))?;
+    for i in [3u64, 8, 0, 15] {
+        g.read(DEV_A, base + (i << 12), 8)?;
+    }
+
+    // 2. Replace domain 2's leaf table: a copy on a fresh page with the first leaf moved, the
+    // entry above switched to it, a domain-selective invalidation (IH=0: the paging-structure
+    // cache too). The walk must read the new table.
+    g.read(DEV_B, iova2, 8)?;
+    g.read(DEV_B, iova2 + 0x1000, 8)?;
+    let above = Gen::e(g.os.pte_addr(DomainId(2), Iova(iova2), 2))?;
+    let ptr = Gen::e(g.os.mem().read_u64(above))?;
+    let old = ptr & 0x0000_FFFF_FFFF_F000;
+    let mut table = vec![0u8; 0x1000];
+    Gen::e(g.os.mem().read(Hpa(old), &mut table))?;
+    let k = 8 * level_index(iova2, 1) as usize;
+    let leaf = u64::from_le_bytes(table[k..k + 8].try_into().expect("8 bytes"));
+    let moved = (leaf & 0xFFF) | 0x8_5555_5000;
+    table[k..k + 8].copy_from_slice(&moved.to_le_bytes());
+    let new = Gen::e(g.os.alloc_page())?;
+    Gen::e(g.os.mem().write(new, &table))?;
+    Gen::e(g.os.write_pte_raw(DomainId(2), Iova(iova2), 2, (ptr & 0xFFF) | new.0))?;
+    Gen::e(g.os.invalidate(&[InvRequest::IotlbDomain(DomainId(2))]))?;
+    g.read(DEV_B, iova2 + 0x20, 8)?;
+    g.read(DEV_B, iova2 + 0x1000, 8)?;
+
+    // 3. Move the four functions to domain 3 under one device-selective context invalidation
+    // of 00:03.0 with FM=3 (function bits masked) and the old domain's IOTLB.
+    for r in &funcs {
+        g.read(*r, base + 0x9000, 8)?;
+    }
+    for r in &funcs {
+        Gen::e(g.os.assign_device(*r, DomainId(3)))?;
+    }
+    Gen::e(g.os.invalidate(&[
+        InvRequest::ContextDevice {
+            did: DomainId(1),
+            sid: funcs[0],
+            fm: 3,
+        },
+        InvRequest::IotlbDomain(DomainId(1)),
+    ]))?;
+    for r in funcs.iter().rev() {
+        g.read(*r, base + 0x9000, 8)?;
     }
     g.faults()?;
     Ok(())
