@@ -10,6 +10,7 @@ use iommu_driver::os::{
     BringUp, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms, PostedInterruptDescriptor,
     PostedIrte, RemappedIrte, WaitKind,
 };
+use iommu_driver::platform::Platform;
 use iommu_driver::{DomainId, Hpa, Iova, Rid};
 
 /// A suite generator: name, one-line description (no commas), body.
@@ -28,6 +29,12 @@ const SUITES: &[Def] = &[
         body: dma_translate,
     },
     Def {
+        name: "dma-faults",
+        description: "every DMA fault code (01h-0Eh and 30h) with its completion status and fault record; FPD; atomics (T2); malformed TLPs; reads of the interrupt window; RO and IDO attributes; register-based domain- and device-selective invalidations of the repaired entries",
+        config: DutConfig::Default,
+        body: dma_faults,
+    },
+    Def {
         name: "dma-walks",
         description: "3- 4- and 5-level walks with IOVAs that set every index bit of every level; queued invalidation",
         config: DutConfig::Default,
@@ -35,7 +42,7 @@ const SUITES: &[Def] = &[
     },
     Def {
         name: "dma-invalidation",
-        description: "invalidation edges: a page-selective invalidation over 2^AM pages probed at its first and last page and just outside; a replaced leaf table under a domain-selective invalidation (paging-structure cache); devices moved under a device-selective context invalidation with a function mask",
+        description: "invalidation edges: a page-selective invalidation over 2^AM pages probed at its first and last page and just outside; a replaced leaf table under a domain-selective invalidation (paging-structure cache); devices moved under a device-selective context invalidation with a function mask and under a domain-selective one",
         config: DutConfig::Default,
         body: dma_invalidation,
     },
@@ -46,10 +53,28 @@ const SUITES: &[Def] = &[
         body: ir_remap_post,
     },
     Def {
+        name: "ir-sid-xapic",
+        description: "interrupt remapping in xAPIC mode with compatibility format allowed: every source-ID check kind (SVT 00; 01 with SQ 00/01/10/11 inside and outside the mask; 10 bus ranges; 11) and remapping switched off and on again; an index-selective IEC invalidation of a block (IM=2)",
+        config: DutConfig::Default,
+        body: ir_sid_xapic,
+    },
+    Def {
+        name: "rogue-sriov",
+        description: "rogue devices behind an SR-IOV PF with ARI whose VFs span two buses: VFs reaching into other domains or unassigned; interrupts spoofed by DMA writes to the interrupt window; another VF's handle under the requester-ID and bus-range checks; compatibility-format injection; a fault flood past the fault records (PFO) drained by software",
+        config: DutConfig::Default,
+        body: rogue_sriov,
+    },
+    Def {
         name: "qi-errors",
         description: "the invalidation queue: waits with status write and with IWC; invalid descriptor type and reserved fields stop it (IQE) with IQH on the bad descriptor; recovery",
         config: DutConfig::Default,
         body: qi_errors,
+    },
+    Def {
+        name: "random-mix",
+        description: "a seeded random mix from the golden model alone: DMA reads writes and atomics of random sizes over 4 KiB / 2 MiB / 1 GiB mappings in 3- 4- and 5-level domains (mapped or not; with FPD and pass-through devices); remappable and compatibility MSIs through remapped and posted IRTEs with every source check; unmaps and remaps under page- domain- and global invalidations; IRTE rewrites under IEC invalidations; fault servicing",
+        config: DutConfig::Default,
+        body: random_mix,
     },
     Def {
         name: "dma-translate-tiny",
@@ -91,9 +116,10 @@ pub fn generate(name: &str) -> Result<Suite, String> {
     let os = Iommu::new(rec, OsConfig::default()).map_err(|e| e.to_string())?;
     let mut g = Gen { os, tag: 0 };
     (d.body)(&mut g)?;
+    let seed = if d.name == "random-mix" { MIX_SEED } else { 0 };
     Ok(g.os
         .into_platform()
-        .finish(d.name, d.description, 0, d.config))
+        .finish(d.name, d.description, seed, d.config))
 }
 
 /// The OS driver over the recorder, and request helpers.
@@ -208,6 +234,166 @@ fn dma_translate(g: &mut Gen) -> Result<(), String> {
     }]))?;
     g.read(DEV_A, 0x1000, 4)?;
     g.read(DEV_A, 0x20_0000, 4)?;
+    g.faults()?;
+    Ok(())
+}
+
+fn dma_faults(g: &mut Gen) -> Result<(), String> {
+    use crate::hdr::Kind;
+    let (d1, d2) = (DomainId(1), DomainId(2));
+    let dev_tt11 = Rid(0x0020); // 00:04.0: context TT=11 (3h)
+    let dev_fpd = Rid(0x0028); // 00:05.0: domain 1 with FPD
+    let dev_ctx_rsv = Rid(0x0030); // 00:06.0: context entry with a reserved bit (Bh)
+    let dev_root_rsv = Rid(0x0200); // 02:00.0: root entry with a reserved bit (Ah)
+    let dev_root_err = Rid(0x0600); // 06:00.0: its root entry unreadable (8h)
+    let dev_ctx_err = Rid(0x0708); // 07:01.0: its context entry unreadable (9h)
+    Gen::e(g.os.create_domain(d1, 4))?;
+    Gen::e(g.os.create_domain(d2, 3))?;
+    for r in [DEV_A, dev_root_err, dev_ctx_err, dev_root_rsv] {
+        Gen::e(g.os.assign_device(r, d1))?;
+    }
+    Gen::e(g.os.assign_device(DEV_B, d2))?;
+    Gen::e(g.os.assign_device_with(
+        dev_fpd,
+        iommu_driver::os::DeviceAssignment::translated(d1).with_fpd(true),
+    ))?;
+    Gen::e(g.os.context_table(1))?;
+    g.map(1, 0x1000, 0x4_0000_0000, PageSize::Size4K, Perms::RW)?;
+    g.map(1, 0x2000, 0x4_0000_1000, PageSize::Size4K, Perms::RO)?;
+    g.map(1, 0x3000, 0x4_0000_2000, PageSize::Size4K, Perms::WO)?;
+    // Output in the interrupt range (Eh).
+    g.map(1, 0x5000, 0xFEE0_0000, PageSize::Size4K, Perms::RW)?;
+    // A leaf with a reserved bit (Ch): bits 51:HAW are reserved.
+    g.map(1, 0x6000, 0x4_0000_6000, PageSize::Size4K, Perms::RW)?;
+    let haw = u32::from(g.os.caps().mgaw).min(51);
+    Gen::e(g.os.write_pte_raw(d1, Iova(0x6000), 1, 0x4_0000_6000 | 3 | 1 << haw))?;
+    // A page in a leaf table of its own, whose table is unreadable (7h).
+    g.map(1, 0x4000_0000, 0x4_0000_7000, PageSize::Size4K, Perms::RW)?;
+    // Above 4 GiB: 4DW requests.
+    g.map(1, 0x1_0000_0000, 0x4_0000_8000, PageSize::Size4K, Perms::RW)?;
+    g.map(2, 0x1000, 0x5_0000_0000, PageSize::Size4K, Perms::RW)?;
+    // Malformed context entries.
+    let slpt = Gen::e(g.os.domain(d1).ok_or("domain 1"))?.root.0 as u128;
+    let good_ctx = slpt | 1 | (2u128 << 64) | (1u128 << 72);
+    Gen::e(g.os.write_context_entry_raw(dev_tt11, good_ctx | 0b1100))?;
+    Gen::e(g.os.write_context_entry_raw(dev_ctx_rsv, good_ctx | 1 << 5))?;
+    let ctp2 = Gen::e(g.os.context_table(2))?;
+    Gen::e(g.os.write_root_entry_raw(2, ctp2.0 as u128 | 1 | 1u128 << 64))?;
+    let leaf_tbl = Gen::e(g.os.pte_addr(d1, Iova(0x4000_0000), 1))?.0 & !0xFFF;
+    let root_err = g.os.root_entry_addr(6);
+    let ctx_err = Gen::e(g.os.context_entry_addr(dev_ctx_err).ok_or("bus 7 table"))?;
+    Gen::e(g.os.bring_up(BringUp {
+        qi: false,
+        ir: None,
+        te: true,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+    // Translated: reads and writes, RO and IDO attributes, a 4DW request.
+    g.read(DEV_A, 0x1000, 64)?;
+    g.write(DEV_A, 0x1ffc, 4)?;
+    for attr in [0b010u8, 0b100, 0b110] {
+        g.send(Req {
+            attr,
+            ..Req::read(DEV_A.0, 0, 0x1040, 32)
+        })?;
+        g.send(Req {
+            attr,
+            ..Req::write(DEV_A.0, 0, 0x1080, 32)
+        })?;
+    }
+    g.read(DEV_A, 0x1_0000_0010, 16)?;
+    g.send(Req {
+        force_4dw: true,
+        ..Req::write(DEV_A.0, 0, 0x1100, 8)
+    })?;
+    g.read(DEV_B, 0x1000, 8)?;
+    // Atomics need R and W: forwarded on RW, 5h on RO, 6h on WO (T2 set in the record).
+    for a in [0x1000u64, 0x2000, 0x3000] {
+        g.send(Req {
+            kind: Kind::FetchAdd,
+            ..Req::write(DEV_A.0, 0, a + 0x10, 8)
+        })?;
+    }
+    g.faults()?;
+    // Not forwarded without a fault: a read of the interrupt window (UR), a request crossing a
+    // 4 KiB boundary (malformed), an atomic to the window.
+    g.read(DEV_A, 0xFEE0_0000, 4)?;
+    g.read(DEV_A, 0x1ff0, 32)?;
+    g.write(DEV_A, 0x1ffc, 8)?;
+    g.send(Req {
+        kind: Kind::FetchAdd,
+        ..Req::write(DEV_A.0, 0, 0xFEE0_1000, 8)
+    })?;
+    // 1h root not present, 2h context not present, 3h TT=11, 4h beyond the 3-level domain.
+    g.read(DEV_D, 0x1000, 4)?;
+    g.write(DEV_C, 0x1000, 4)?;
+    g.read(dev_tt11, 0x1000, 4)?;
+    g.read(DEV_B, 1 << 39, 4)?;
+    g.write(DEV_B, (1 << 40) - 0x1000, 4)?;
+    g.faults()?;
+    // 5h, 6h, and both with FPD (no record).
+    g.write(DEV_A, 0x2000, 4)?;
+    g.read(DEV_A, 0x3000, 4)?;
+    g.read(DEV_A, 0x9000, 4)?;
+    g.write(dev_fpd, 0x2000, 4)?;
+    g.read(dev_fpd, 0x3000, 4)?;
+    g.faults()?;
+    // Ah, Bh, Ch, Dh (translation request), Eh.
+    g.write(dev_root_rsv, 0x1000, 4)?;
+    g.read(dev_ctx_rsv, 0x1000, 4)?;
+    g.read(DEV_A, 0x6000, 4)?;
+    g.send(Req {
+        at: 1,
+        ..Req::read(DEV_A.0, 0, 0x1000, 64)
+    })?;
+    g.read(DEV_A, 0x5000, 4)?;
+    g.faults()?;
+    // Read errors: 7h (leaf table), 8h (root entry), 9h (context entry): CA for reads.
+    g.os.mem().inject_error(Hpa(leaf_tbl), 0x1000);
+    g.os.mem().inject_error(root_err, 16);
+    g.os.mem().inject_error(ctx_err, 16);
+    g.read(DEV_A, 0x4000_0000, 4)?;
+    g.read(dev_root_err, 0x1000, 4)?;
+    g.read(dev_ctx_err, 0x1000, 4)?;
+    g.write(DEV_A, 0x4000_0000, 4)?;
+    g.faults()?;
+    g.os.mem().clear_errors();
+    // Repairs under register-based invalidations of every granularity but global.
+    Gen::e(g.os.write_context_entry_raw(dev_ctx_rsv, good_ctx))?;
+    Gen::e(g.os.invalidate(&[InvRequest::ContextDevice {
+        did: d1,
+        sid: dev_ctx_rsv,
+        fm: 0,
+    }]))?;
+    Gen::e(g.os.write_context_entry_raw(dev_tt11, good_ctx))?;
+    Gen::e(g.os.invalidate(&[InvRequest::ContextDomain(d1)]))?;
+    Gen::e(g.os.write_pte_raw(d1, Iova(0x6000), 1, 0x4_0000_6000 | 3))?;
+    Gen::e(g.os.invalidate(&[InvRequest::IotlbPage {
+        did: d1,
+        addr: Iova(0x6000),
+        am: 0,
+        ih: true,
+    }]))?;
+    Gen::e(g.os.unmap(d1, Iova(0x1000), PageSize::Size4K))?;
+    Gen::e(g.os.invalidate(&[InvRequest::IotlbDomain(d1)]))?;
+    g.read(dev_ctx_rsv, 0x2000, 4)?;
+    g.read(dev_tt11, 0x2000, 4)?;
+    g.read(DEV_A, 0x6000, 4)?;
+    g.read(DEV_A, 0x1000, 4)?;
+    g.read(dev_ctx_err, 0x2000, 4)?;
+    g.faults()?;
+    // 30h: a root table of another type latched by SRTP blocks every DMA; back to legacy.
+    let rta = g.os.root_table().0;
+    Gen::e(g.os.platform_mut().reg_write(0x020, 8, rta | 1 << 10))?;
+    Gen::e(g.os.gcmd(1 << 30, true, "GSTS.RTPS"))?;
+    g.read(DEV_A, 0x2000, 4)?;
+    g.write(DEV_B, 0x1000, 4)?;
+    g.faults()?;
+    Gen::e(g.os.platform_mut().reg_write(0x020, 8, rta))?;
+    Gen::e(g.os.gcmd(1 << 30, true, "GSTS.RTPS"))?;
+    Gen::e(g.os.invalidate(&[InvRequest::ContextGlobal, InvRequest::IotlbGlobal]))?;
+    g.read(DEV_A, 0x2000, 4)?;
+    g.write(DEV_B, 0x1000, 4)?;
     g.faults()?;
     Ok(())
 }
@@ -392,6 +578,11 @@ fn dma_invalidation(g: &mut Gen) -> Result<(), String> {
     for r in funcs.iter().rev() {
         g.read(*r, base + 0x9000, 8)?;
     }
+    // 4. Move DEV_A to domain 3 under a domain-selective context invalidation of domain 1.
+    g.read(DEV_A, base + 0x9000, 8)?;
+    Gen::e(g.os.assign_device(DEV_A, DomainId(3)))?;
+    Gen::e(g.os.invalidate(&[InvRequest::ContextDomain(DomainId(1))]))?;
+    g.read(DEV_A, base + 0x9000, 8)?;
     g.faults()?;
     Ok(())
 }
@@ -404,6 +595,420 @@ fn msi(g: &mut Gen, rid: Rid, m: MsiMessage) -> Result<Outcome, String> {
         data0: m.data,
     };
     g.os.platform_mut().send(req)
+}
+
+fn ir_sid_xapic(g: &mut Gen) -> Result<(), String> {
+    // 4 KiB table of 256 entries (S=7), xAPIC (EIME=0), compatibility format allowed (CFI=1).
+    Gen::e(g.os.bring_up(BringUp {
+        qi: true,
+        ir: Some((7, false, true)),
+        te: false,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+    let dev = Rid::from_bdf(3, 2, 5); // 03:02.5
+    let irte = |vector: u8, svt: u8, sq: u8, sid: u16| RemappedIrte {
+        present: true,
+        vector,
+        dst: RemappedIrte::xapic_dst(0x21),
+        sid,
+        svt,
+        sq,
+        ..Default::default()
+    };
+    // 16..: one IRTE per check kind. SVT=01 with SQ masking function bits 2 / 2:1 / 2:0 of the
+    // SID (function 5 = 0b101): an SID with function 1 matches only when bit 2 is ignored.
+    let other_fn = Rid::from_bdf(3, 2, 1).0;
+    let kinds: [(u8, u8, u16); 8] = [
+        (0, 0, 0xFFFF),
+        (1, 0, dev.0),
+        (1, 1, other_fn),
+        (1, 2, Rid::from_bdf(3, 2, 3).0),
+        (1, 3, Rid::from_bdf(3, 2, 0).0),
+        (2, 0, 0x0204), // buses 2..4
+        (2, 0, 0x0405), // buses 4..5
+        (3, 0, dev.0),
+    ];
+    for (k, (svt, sq, sid)) in kinds.iter().enumerate() {
+        Gen::e(g.os.set_irte_remapped(16 + k as u32, &irte(0x40 + k as u8, *svt, *sq, *sid)))?;
+    }
+    // From the device itself, from function 00:02.1 of bus 3, and from bus 6.
+    for rid in [dev, Rid::from_bdf(3, 2, 1), Rid::from_bdf(6, 0, 0)] {
+        for k in 0..kinds.len() as u16 {
+            msi(g, rid, MsiMessage::remappable(16 + k, None))?;
+        }
+        g.faults()?;
+    }
+    // Compatibility format passes unchanged (CFI=1, EIME=0).
+    msi(g, dev, MsiMessage::compat(0x21, 0x33))?;
+    // Remapping off: remappable messages pass unchanged too; then on again.
+    Gen::e(g.os.gcmd(1 << 25, false, "GSTS.IRES"))?;
+    msi(g, dev, MsiMessage::remappable(16, None))?;
+    msi(g, dev, MsiMessage::compat(0x21, 0x34))?;
+    Gen::e(g.os.gcmd(1 << 25, true, "GSTS.IRES"))?;
+    msi(g, dev, MsiMessage::remappable(16, None))?;
+    // Rewrite entries 20..23 for vector 0x70.., invalidate the block 20..23 (IM=2) and use each.
+    for k in 20..24u32 {
+        Gen::e(g.os.set_irte_remapped(k, &irte(0x70 + k as u8, 0, 0, 0)))?;
+    }
+    Gen::e(g.os.invalidate(&[InvRequest::IecIndex { iidx: 21, im: 2 }]))?;
+    for k in 20..24u16 {
+        msi(g, dev, MsiMessage::remappable(k, None))?;
+    }
+    g.faults()?;
+    Ok(())
+}
+
+fn rogue_sriov(g: &mut Gen) -> Result<(), String> {
+    use iommu_driver::sriov::SriovPf;
+    // PF 03:00.0 with ARI, VF offset 1 and stride 1: VF n is 03:00.n up to n = 255, then bus 4.
+    let mut pf = SriovPf::new(Rid(0x0300), 300, 1, 1, true);
+    Gen::e(pf.set_num_vfs(264))?;
+    let vfs = Gen::e(pf.vf_rids())?;
+    let (vf1, vf2, vf3) = (vfs[0], vfs[1], vfs[2]);
+    let (vf_b4, vf_b4_free) = (vfs[256], vfs[257]); // 04:00.01 (assigned), 04:00.02 (not)
+    let (d1, d2, d3) = (DomainId(1), DomainId(2), DomainId(3));
+    for (d, levels) in [(d1, 4), (d2, 4), (d3, 3)] {
+        Gen::e(g.os.create_domain(d, levels))?;
+    }
+    Gen::e(g.os.assign_device(vf1, d1))?;
+    Gen::e(g.os.assign_device(vf2, d2))?;
+    Gen::e(g.os.assign_device(vf_b4, d3))?;
+    g.map(1, 0x10_0000, 0x5000_0000, PageSize::Size4K, Perms::RW)?;
+    g.map(2, 0x20_0000, 0x6000_0000, PageSize::Size4K, Perms::RW)?;
+    g.map(3, 0x30_0000, 0x7000_0000, PageSize::Size4K, Perms::RW)?;
+    // IR with x2APIC (EIME=1) and compatibility format blocked (CFI=0), 16 entries.
+    Gen::e(g.os.bring_up(BringUp {
+        qi: true,
+        ir: Some((3, true, false)),
+        te: true,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+    // IRTE 1: VF1's; 2: VF2's; 3: any requester on bus 3 (SVT=10, buses 3..3).
+    Gen::e(g.os.set_irte_remapped(1, &RemappedIrte::simple(0x31, 7, vf1.0)))?;
+    Gen::e(g.os.set_irte_remapped(2, &RemappedIrte::simple(0x32, 8, vf2.0)))?;
+    Gen::e(g.os.set_irte_remapped(
+        3,
+        &RemappedIrte {
+            svt: 2,
+            sid: 0x0303,
+            ..RemappedIrte::simple(0x33, 9, 0)
+        },
+    ))?;
+    // Each in its own domain; then at the other domain, and unassigned VFs on both buses.
+    g.read(vf1, 0x10_0040, 64)?;
+    g.read(vf2, 0x20_0040, 64)?;
+    g.write(vf_b4, 0x30_0000, 64)?;
+    g.read(vf1, 0x20_0040, 64)?;
+    g.write(vf1, 0x20_0080, 4)?;
+    g.read(vf2, 0x10_0040, 64)?;
+    g.read(vf3, 0x10_0040, 64)?;
+    g.write(vf3, 0x20_0040, 4)?;
+    g.read(vf_b4_free, 0x30_0000, 4)?;
+    g.read(vf_b4, 0x10_0040, 4)?;
+    g.faults()?;
+    // Interrupts spoofed by DMA writes to the window: compatibility format (25h), a remappable
+    // address with data[31:16] set (20h), more than one DW (20h).
+    g.write(vf1, 0xFEE0_0000, 4)?;
+    g.write(vf1, 0xFEE0_0010, 4)?;
+    g.write(vf1, 0xFEE0_0010, 16)?;
+    // Another VF's handle (26h), the bus-range entry from bus 3 (delivered) and bus 4 (26h).
+    msi(g, vf1, MsiMessage::remappable(2, None))?;
+    msi(g, vf2, MsiMessage::remappable(2, None))?;
+    msi(g, vf1, MsiMessage::remappable(3, None))?;
+    msi(g, vf_b4, MsiMessage::remappable(3, None))?;
+    // Compatibility-format injection (25h) and a handle beyond the table (21h).
+    msi(g, vf2, MsiMessage::compat(1, 0x40))?;
+    msi(g, vf1, MsiMessage::remappable(16, None))?;
+    g.faults()?;
+    // A flood: three times as many faults as records from unassigned VFs, then software drains
+    // the records (PFO cleared) and new faults record again.
+    let n = g.os.caps().num_fault_records;
+    for k in 0..3 * n {
+        let rid = vfs[8 + usize::from(k)];
+        g.read(rid, 0x1000 * u64::from(k), 4)?;
+    }
+    g.faults()?;
+    g.read(vfs[100], 0x5000, 4)?;
+    g.read(vf1, 0x10_0000, 4)?;
+    msi(g, vf1, MsiMessage::remappable(1, None))?;
+    g.faults()?;
+    Ok(())
+}
+
+/// Seed of the `random-mix` suite (its manifest states it).
+const MIX_SEED: u64 = 0x1f00;
+/// Requests of the `random-mix` suite.
+const MIX_REQUESTS: usize = 400;
+
+fn random_mix(g: &mut Gen) -> Result<(), String> {
+    use iommu_driver::os::DeviceAssignment;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(MIX_SEED);
+    let caps = g.os.caps().clone();
+    let mgaw = u32::from(caps.mgaw) + 1;
+    // Domains 1..=3 of 3, 4 and 5 levels (as supported), two devices each on buses 1..3, a
+    // device with FPD and a pass-through one.
+    let mut doms: Vec<(u16, u8)> = Vec::new();
+    for (k, levels) in [3u8, 4, 5].into_iter().enumerate() {
+        if caps.supports_levels(levels) {
+            let did = 1 + k as u16;
+            Gen::e(g.os.create_domain(DomainId(did), levels))?;
+            doms.push((did, levels));
+        }
+    }
+    let mut devs: Vec<(Rid, Option<usize>)> = Vec::new();
+    for (k, _) in doms.iter().enumerate() {
+        for f in 0..2u16 {
+            let rid = Rid(((1 + k as u16) << 8) | (0x10 + f));
+            Gen::e(g.os.assign_device(rid, DomainId(doms[k].0)))?;
+            devs.push((rid, Some(k)));
+        }
+    }
+    let fpd_dev = Rid(0x0120);
+    Gen::e(g.os.assign_device_with(
+        fpd_dev,
+        DeviceAssignment::translated(DomainId(doms[0].0)).with_fpd(true),
+    ))?;
+    devs.push((fpd_dev, Some(0)));
+    let pt_dev = Rid(0x0128);
+    if caps.pt {
+        Gen::e(g.os.assign_device_with(pt_dev, DeviceAssignment::pass_through(DomainId(9))))?;
+        devs.push((pt_dev, None));
+    }
+    devs.push((Rid(0x0138), None)); // no context entry
+                                    // Mappings: (domain index, iova, size), all distinct pages of their size.
+    let sizes = [PageSize::Size4K, PageSize::Size2M, PageSize::Size1G];
+    let mut maps: Vec<(usize, u64, PageSize)> = Vec::new();
+    let mut next_hpa = 0x10_0000_0000u64;
+    let mut add_map = |g: &mut Gen,
+                       rng: &mut rand_chacha::ChaCha8Rng,
+                       maps: &mut Vec<(usize, u64, PageSize)>|
+     -> Result<(), String> {
+        let k = rng.gen_range(0..doms.len());
+        let (did, levels) = doms[k];
+        let size = sizes[match rng.gen_range(0..10) {
+            0..=6 => 0,
+            7..=8 => 1,
+            _ => 2,
+        }];
+        if !g.os.caps().supports_page(size) {
+            return Ok(());
+        }
+        let width = (12 + 9 * u32::from(levels)).min(mgaw);
+        let bytes = size.bytes();
+        // Low addresses half the time (neighbours meet), anywhere in the width otherwise.
+        let top = if rng.gen_bool(0.5) {
+            1u64 << 32
+        } else {
+            1u64 << width
+        };
+        let iova = rng.gen_range(0..top / bytes) * bytes;
+        if maps.iter().any(|m| {
+            m.0 == k && {
+                let (a, b) = (m.1, m.1 + m.2.bytes());
+                iova < b && a < iova + bytes
+            }
+        }) || (0xFEE0_0000..0xFF00_0000).contains(&iova)
+        {
+            return Ok(());
+        }
+        let perms = [Perms::RW, Perms::RW, Perms::RO, Perms::WO][rng.gen_range(0..4)];
+        next_hpa = (next_hpa + bytes - 1) / bytes * bytes;
+        let hpa = next_hpa;
+        next_hpa += bytes;
+        if g.os
+            .map(DomainId(did), Iova(iova), Hpa(hpa), size, perms)
+            .is_ok()
+        {
+            maps.push((k, iova, size));
+        }
+        Ok(())
+    };
+    for _ in 0..40 {
+        add_map(g, &mut rng, &mut maps)?;
+    }
+    let eime = rng.gen_bool(0.5);
+    let cfi = rng.gen_bool(0.5);
+    Gen::e(g.os.bring_up(BringUp {
+        qi: true,
+        ir: Some((5, eime, cfi)),
+        te: true,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+    // 48 IRTEs: remapped or posted, random source checks; 48..63 stay not present.
+    let mut pids = Vec::new();
+    for _ in 0..3 {
+        let pid = Gen::e(g.os.alloc_pid())?;
+        let d = PostedInterruptDescriptor {
+            nv: 0xF0 + pids.len() as u8,
+            ndst: if eime { 0x0000_0100 } else { 0x0000_0200 },
+            ..Default::default()
+        };
+        Gen::e(g.os.write_pid(pid, &d))?;
+        pids.push(pid);
+    }
+    let irte = |rng: &mut rand_chacha::ChaCha8Rng,
+                devs: &[(Rid, Option<usize>)]|
+     -> (bool, RemappedIrte, PostedIrte) {
+        let owner = devs[rng.gen_range(0..devs.len())].0;
+        let svt = [0u8, 1, 1, 1, 2, 3][rng.gen_range(0..6)];
+        let sid = if svt == 2 {
+            let b = owner.bus();
+            u16::from(b.saturating_sub(rng.gen_range(0..2))) << 8 | u16::from(b)
+        } else {
+            owner.0
+        };
+        let sq = if svt == 1 { rng.gen_range(0..4) } else { 0 };
+        let vector = rng.gen_range(0x30..0xF0u8);
+        let dst = if eime {
+            rng.gen_range(0..0x400)
+        } else {
+            RemappedIrte::xapic_dst(rng.gen())
+        };
+        let r = RemappedIrte {
+            present: true,
+            fpd: rng.gen_bool(0.1),
+            vector,
+            dst,
+            sid,
+            sq,
+            svt,
+            ..Default::default()
+        };
+        let p = PostedIrte {
+            present: true,
+            fpd: r.fpd,
+            urg: rng.gen_bool(0.2),
+            vector,
+            sid,
+            sq,
+            svt,
+            ..Default::default()
+        };
+        (rng.gen_bool(0.3), r, p)
+    };
+    for i in 0..48u32 {
+        let (posted, r, mut p) = irte(&mut rng, &devs);
+        if posted {
+            p.pda = pids[rng.gen_range(0..pids.len())];
+            Gen::e(g.os.set_irte_posted(i, &p))?;
+        } else {
+            Gen::e(g.os.set_irte_remapped(i, &r))?;
+        }
+    }
+    let nfr = usize::from(g.os.caps().num_fault_records);
+    let mut faults = 0usize;
+    let mut sent = 0usize;
+    while sent < MIX_REQUESTS {
+        let roll = rng.gen_range(0..100);
+        let o = if roll < 70 {
+            // DMA: at a mapping of the device's domain (or anywhere), random kind and size.
+            let (rid, dom) = devs[rng.gen_range(0..devs.len())];
+            let mine: Vec<&(usize, u64, PageSize)> =
+                maps.iter().filter(|m| Some(m.0) == dom).collect();
+            let addr = match (mine.is_empty(), rng.gen_bool(0.8)) {
+                (false, true) => {
+                    let m = mine[rng.gen_range(0..mine.len())];
+                    m.1 + (rng.gen_range(0..m.2.bytes()) & !0x3F)
+                }
+                _ => rng.gen_range(0..1u64 << 40) & !0x3F,
+            };
+            let len = [4u32, 8, 64, 256][rng.gen_range(0..4)];
+            let mut r = match rng.gen_range(0..10) {
+                0..=4 => Req::read(rid.0, 0, addr, len),
+                5..=8 => Req::write(rid.0, 0, addr, len),
+                _ => Req {
+                    kind: crate::hdr::Kind::FetchAdd,
+                    ..Req::write(rid.0, 0, addr, 8)
+                },
+            };
+            r.attr = [0u8, 0, 2, 4][rng.gen_range(0..4)];
+            g.send(r)?
+        } else if roll < 85 {
+            // MSI: remappable (some beyond the table) or compatibility format.
+            let (rid, _) = devs[rng.gen_range(0..devs.len())];
+            let m = if rng.gen_bool(0.85) {
+                let h = rng.gen_range(0..40u16);
+                if rng.gen_bool(0.2) {
+                    MsiMessage::remappable(h, Some(rng.gen_range(0..8)))
+                } else {
+                    MsiMessage::remappable(h + if rng.gen_bool(0.1) { 30 } else { 0 }, None)
+                }
+            } else {
+                MsiMessage::compat(rng.gen(), rng.gen_range(0x30..0xF0))
+            };
+            msi(g, rid, m)?
+        } else {
+            let what = rng.gen_range(0..10);
+            if what < 4 && !maps.is_empty() {
+                // Unmap under a page-selective, domain or global invalidation.
+                let (k, iova, size) = maps.swap_remove(rng.gen_range(0..maps.len()));
+                let did = DomainId(doms[k].0);
+                Gen::e(g.os.unmap(did, Iova(iova), size))?;
+                let am = match size {
+                    PageSize::Size4K => 0,
+                    PageSize::Size2M => 9,
+                    PageSize::Size1G => 18,
+                };
+                let inv = match rng.gen_range(0..4) {
+                    0 => InvRequest::IotlbDomain(did),
+                    1 => InvRequest::IotlbGlobal,
+                    _ => InvRequest::IotlbPage {
+                        did,
+                        addr: Iova(iova),
+                        am: am.min(caps.mamv),
+                        ih: false,
+                    },
+                };
+                let inv = match inv {
+                    InvRequest::IotlbPage { am, .. }
+                        if am
+                            < match size {
+                                PageSize::Size4K => 0,
+                                PageSize::Size2M => 9,
+                                PageSize::Size1G => 18,
+                            } =>
+                    {
+                        InvRequest::IotlbDomain(did)
+                    }
+                    i => i,
+                };
+                Gen::e(g.os.invalidate(&[inv]))?;
+            } else if what < 7 {
+                add_map(g, &mut rng, &mut maps)?;
+            } else {
+                // Rewrite an IRTE under an index-selective or global IEC invalidation.
+                let i = rng.gen_range(0..48u32);
+                let (posted, r, mut p) = irte(&mut rng, &devs);
+                if posted {
+                    p.pda = pids[rng.gen_range(0..pids.len())];
+                    Gen::e(g.os.set_irte_posted(i, &p))?;
+                } else {
+                    Gen::e(g.os.set_irte_remapped(i, &r))?;
+                }
+                let inv = if rng.gen_bool(0.7) {
+                    InvRequest::IecIndex {
+                        iidx: i as u16,
+                        im: rng.gen_range(0..3),
+                    }
+                } else {
+                    InvRequest::IecGlobal
+                };
+                Gen::e(g.os.invalidate(&[inv]))?;
+            }
+            continue;
+        };
+        sent += 1;
+        if o.fault().is_some() {
+            faults += 1;
+        }
+        if faults + 2 >= nfr || rng.gen_bool(0.02) {
+            g.faults()?;
+            faults = 0;
+        }
+    }
+    g.faults()?;
+    Ok(())
 }
 
 const IR_DEV: Rid = Rid(0x0310); // 03:02.0
