@@ -2,12 +2,15 @@
 //! transaction, against the golden model of `iommu-driver` (shared/design/ARCHITECTURE.md
 //! "The co-simulation").
 
+pub mod coverage;
 pub mod dut;
 pub mod hdr;
 pub mod lockstep;
 pub mod measure;
 pub mod memsrv;
 pub mod regress;
+pub mod report;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod vectors;

@@ -44,10 +44,12 @@
 //!   flight is compared on its queued-invalidation bits only. Mode changes (GCMD, root and IR table
 //!   pointers, fault-event setup) are made with the DUT drained.
 
+use crate::coverage::Coverage;
 use crate::dut::DutConfig;
 use crate::hdr::{self, Info};
 use crate::memsrv::MemConfig;
 use crate::sim::{check_access, Egress, Knobs, Sim};
+use crate::vectors::Step;
 use iommu_driver::mem::{HostMemory, MemChange};
 use iommu_driver::model::{
     Allowed, CacheSnapshot, Invalidation, Model, ModelConfig, Msi, Outcome, Request,
@@ -374,6 +376,20 @@ pub struct Lockstep {
     /// Posted-interrupt descriptors some committed request posted to (checked against the DUT's
     /// memory whenever nothing is in flight, [`Lockstep::observe_pids`]).
     posted_pids: Vec<Hpa>,
+    /// Functional coverage of the committed requests and invalidations, when collected
+    /// ([`Lockstep::collect_coverage`]).
+    pub coverage: Option<Box<Coverage>>,
+    /// The stimulus in program order, while logged ([`Lockstep::start_log`]).
+    pub log: Option<Box<StepLog>>,
+}
+
+/// A run's stimulus in program order as test-vector steps: what software did (register accesses,
+/// memory edits, injected read errors) and every request, from `image` on. Replayed in order it
+/// is a sequential version of the run (`shrink`).
+#[derive(Debug, Clone)]
+pub struct StepLog {
+    pub image: HostMemory,
+    pub steps: Vec<Step>,
 }
 
 /// Performance-counter offsets whose values are micro-architectural (not compared with the model):
@@ -442,7 +458,33 @@ impl Lockstep {
             group: VecDeque::new(),
             group_left: 0,
             posted_pids: Vec::new(),
+            coverage: None,
+            log: None,
         })
+    }
+
+    /// Log the stimulus from now on (into [`Lockstep::log`]), starting from memory as it is now.
+    pub fn start_log(&mut self) {
+        self.flush_edits();
+        self.log = Some(Box::new(StepLog {
+            image: self.model_mem.clone(),
+            steps: Vec::new(),
+        }));
+    }
+
+    fn log_step(&mut self, s: Step) {
+        if let Some(l) = self.log.as_deref_mut() {
+            l.steps.push(s);
+        }
+    }
+
+    /// Collect functional coverage from now on (into [`Lockstep::coverage`]): what every
+    /// committed request and every invalidation exercised (`coverage` module). Costs one more
+    /// evaluation of each request's fresh path.
+    pub fn collect_coverage(&mut self) {
+        if self.coverage.is_none() {
+            self.coverage = Some(Box::default());
+        }
     }
 
     pub fn config(&self) -> DutConfig {
@@ -519,6 +561,19 @@ impl Lockstep {
         let changes = self.sim.mem.take_journal();
         if changes.is_empty() {
             return;
+        }
+        if let Some(l) = self.log.as_deref_mut() {
+            for c in &changes {
+                l.steps.push(match c {
+                    MemChange::Write { addr, new, .. } => Step::Mem {
+                        addr: addr.0,
+                        data: new.clone(),
+                    },
+                    MemChange::Errors { new, .. } => Step::Errors {
+                        ranges: new.clone(),
+                    },
+                });
+            }
         }
         for c in &changes {
             // Software rewrote memory: in every world alike.
@@ -730,6 +785,11 @@ impl Lockstep {
         let tag = self.next_tag;
         self.next_tag = self.next_tag.wrapping_add(1);
         self.sim.push_up(tag, req.hdr, req.data0);
+        self.log_step(Step::Request {
+            tag,
+            hdr: req.hdr,
+            data0: req.data0,
+        });
         let seq = self.next_seq;
         self.next_seq += 1;
         self.pending.push_back(Pend {
@@ -1297,6 +1357,10 @@ impl Lockstep {
             return;
         };
         let consume = matches!(seen, Seen::Maybe);
+        let exercised = self
+            .coverage
+            .is_some()
+            .then(|| self.model.exercised(&self.model_mem, &p.req));
         if let Err(e) = self.commit_window(&p, &chosen, consume) {
             self.fail(
                 "model refused the commit",
@@ -1326,6 +1390,15 @@ impl Lockstep {
         }
         if self.log_outcomes {
             self.outcomes.push((p.tag, outcome));
+        }
+        if let (Some(c), Some(ex)) = (self.coverage.as_deref_mut(), exercised) {
+            c.request(
+                &p.req,
+                &ex,
+                &outcome,
+                *allowed.fresh() == outcome,
+                allowed.len(),
+            );
         }
         match outcome {
             Outcome::Forward { .. } => self.stats.forwarded += 1,
@@ -2227,6 +2300,12 @@ impl Platform for Lockstep {
             .csr_access(false, offset, size, 0, self.csr_bound)?;
         self.process();
         let m = self.model.reg_read(&mut self.model_mem, offset, size)?;
+        self.log_step(Step::Read {
+            offset,
+            size,
+            value: d,
+            mask: 0,
+        });
         if self.trace {
             eprintln!(
                 "[{}] reg read {offset:#05x} size {size}: DUT {d:#x}, model {m:#x}",
@@ -2300,6 +2379,11 @@ impl Platform for Lockstep {
             s
         });
         self.stats.reg_accesses += 1;
+        self.log_step(Step::Write {
+            offset,
+            size,
+            value,
+        });
         self.sim
             .csr_access(true, offset, size, value, self.csr_bound)?;
         if self.trace {
@@ -2325,6 +2409,11 @@ impl Platform for Lockstep {
         let opened = !invs.is_empty();
         if self.trace && opened {
             eprintln!("[{}] the model invalidated {invs:x?}", self.sim.cycle());
+        }
+        if let Some(c) = self.coverage.as_deref_mut() {
+            for inv in &invs {
+                c.invalidation(inv, offset == IQT_REG, snap.is_some());
+            }
         }
         if opened {
             let before = self.epoch;

@@ -2,11 +2,15 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
+use iommu_cosim::coverage::{Coverage, BINS};
 use iommu_cosim::dut::DutConfig;
 use iommu_cosim::lockstep::{Stats, MAX_WORLDS};
 use iommu_cosim::measure::{run_measure, MeasureOpts};
 use iommu_cosim::regress::{run_seed, RunOpts, SeedResult};
+use iommu_cosim::report::Report;
 use iommu_cosim::scenario::{run_nic, NicOpts};
+use iommu_cosim::shrink::{shrink, ShrinkOpts};
+use iommu_cosim::sim::Sabotage;
 use iommu_cosim::vectors::replay::{replay, Backend};
 use iommu_cosim::vectors::{suites, Suite};
 use std::path::PathBuf;
@@ -46,6 +50,29 @@ enum Cmd {
     /// generate them from the golden model, check them, replay them on the RTL or the model.
     #[command(subcommand)]
     Vectors(VectorsCmd),
+    /// Regression reports: join the report folders of shards (`regress --shard i/n --out DIR`)
+    /// into one.
+    #[command(subcommand)]
+    Report(ReportCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCmd {
+    /// Join report folders of disjoint seed sets (seeds.csv, coverage.csv, junit.xml) into one
+    /// folder with the same four files and print its summary. The merge of shards that ran a
+    /// seed range equals one `regress --out` run of that range (junit.xml up to its times).
+    /// The exit status is non-zero when any merged seed failed.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// Report folders to join (each written by `regress --out`).
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Folder to write the merged report into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -58,8 +85,22 @@ enum VectorsCmd {
     /// Replay suites and print `N passed, M failed`, each failure with its step, tag, and
     /// expected vs actual.
     Replay(ReplayArgs),
+    /// Functional coverage of suites: replay them on the golden model and print which bins
+    /// (fault codes, page sizes, walk depths, warm caches, MSI formats, IRTE kinds,
+    /// invalidation kinds, ...) they hit together.
+    Coverage(CoverageArgs),
     /// List the suites `gen` knows.
     List,
+}
+
+#[derive(Args, Debug)]
+struct CoverageArgs {
+    /// Suite folders (a folder holding suite folders stands for all of them).
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Also write the coverage CSV (bin,hits,description) to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -183,9 +224,31 @@ struct RegressArgs {
     /// Upstream requests per seed.
     #[arg(long, default_value_t = 2000)]
     requests: u64,
-    /// Write an FST waveform (use with a single seed).
+    /// Write an FST waveform (use with a single seed): the seed runs once, then again with the
+    /// waveform on for the last --wave-window cycles before its first failure (or its end).
     #[arg(long, value_name = "FILE")]
     wave: Option<PathBuf>,
+    /// Cycles of waveform before the failure (0: the whole run).
+    #[arg(long, default_value_t = 20_000, value_name = "CYCLES")]
+    wave_window: u64,
+    /// Write the report into DIR: seeds.csv (a row per seed), coverage.csv (functional coverage),
+    /// junit.xml (a test case per seed, with its rerun command) and summary.txt. Shards' folders
+    /// join with `report merge`. A failing seed is also shrunk into a vector suite
+    /// DIR/shrunk-seed<N>/ (see --shrink-budget).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Suites to build and replay at most while shrinking one failing seed (0: do not shrink).
+    /// The seed's stimulus is replayed in order on the RTL and delta-debugged while it keeps
+    /// failing the same way; a failure that needs the run's timing does not reproduce that way.
+    #[arg(long, default_value_t = 2000, value_name = "N")]
+    shrink_budget: usize,
+    /// Shrink at most this many failing seeds (the lowest).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    shrink_seeds: usize,
+    /// Inject a bug between the DUT and the harness, to see a failure, its report and its
+    /// shrinking: clear-dn-addr-bit:N (translated addresses with bit N set leave with it clear).
+    #[arg(long, value_name = "BUG")]
+    inject_bug: Option<Sabotage>,
 }
 
 fn parse_config(s: &str) -> Result<DutConfig, String> {
@@ -226,6 +289,7 @@ fn main() {
         Some(Cmd::Regress(a)) => regress(a),
         Some(Cmd::Measure(a)) => measure(a),
         Some(Cmd::Vectors(c)) => vectors(c),
+        Some(Cmd::Report(ReportCmd::Merge(a))) => report_merge(a),
     };
     if let Err(e) = r {
         eprintln!("error: {e:#}");
@@ -372,14 +436,42 @@ fn regress(a: RegressArgs) -> Result<()> {
         bail!("--wave needs a single seed (e.g. --seeds {lo})");
     }
     let jobs = a.jobs.clamp(1, 64);
-    let opts = RunOpts {
-        config: a.config,
-        requests: a.requests,
+    let mut opts = RunOpts {
         wave: a.wave.clone(),
+        sabotage: a.inject_bug,
+        ..RunOpts::new(a.config, a.requests)
     };
+    if let (Some(w), true) = (&a.wave, a.wave_window > 0) {
+        // A first run finds where the window ends; the traced rerun is the one reported.
+        let probe = run_seed(
+            seeds[0],
+            &RunOpts {
+                wave: None,
+                ..opts.clone()
+            },
+        );
+        let end = probe.failures.first().map_or(probe.cycles, |f| f.cycle);
+        opts.wave_from = end.saturating_sub(a.wave_window);
+        println!(
+            "waveform: {} from cycle {} to {} ({}){}",
+            w.display(),
+            opts.wave_from,
+            end,
+            if probe.passed() {
+                "the end of the run"
+            } else {
+                "the first failure"
+            },
+            if opts.wave_from == 0 {
+                ", the whole run"
+            } else {
+                ""
+            }
+        );
+    }
     let start = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
-    let results: Arc<Mutex<Vec<SeedResult>>> = Arc::new(Mutex::new(Vec::new()));
+    let results: Arc<Mutex<Vec<(SeedResult, f64)>>> = Arc::new(Mutex::new(Vec::new()));
     let seeds = Arc::new(seeds);
     let bar = indicatif::ProgressBar::new(seeds.len() as u64);
     bar.set_style(
@@ -400,17 +492,24 @@ fn regress(a: RegressArgs) -> Result<()> {
             sc.spawn(move || loop {
                 let k = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(&seed) = seeds.get(k) else { break };
+                let t = Instant::now();
                 let r = run_seed(seed, &opts);
+                let secs = t.elapsed().as_secs_f64();
                 if !r.passed() {
                     bar.suspend(|| report_failure(&r, opts.requests));
                 }
                 bar.inc(1);
-                results.lock().map(|mut v| v.push(r)).ok();
+                results.lock().map(|mut v| v.push((r, secs))).ok();
             });
         }
     });
     bar.finish_and_clear();
-    let results = results.lock().map(|v| v.clone()).unwrap_or_default();
+    let timed = results.lock().map(|v| v.clone()).unwrap_or_default();
+    let mut report = Report::default();
+    for (r, secs) in &timed {
+        report.add(r, a.requests, *secs);
+    }
+    let results: Vec<SeedResult> = timed.into_iter().map(|(r, _)| r).collect();
     let failed: Vec<&SeedResult> = results.iter().filter(|r| !r.passed()).collect();
     let reqs: u64 = results.iter().map(|r| r.stats.requests).sum();
     let cycles: u64 = results.iter().map(|r| r.cycles).sum();
@@ -436,7 +535,10 @@ fn regress(a: RegressArgs) -> Result<()> {
         sum(|s| s.racing_invalidations),
         sum(|s| s.stale_commits)
     );
-    if let Some(r) = results.iter().max_by_key(|r| r.stats.peak_worlds) {
+    if let Some(r) = results
+        .iter()
+        .max_by_key(|r| (r.stats.peak_worlds, std::cmp::Reverse(r.seed)))
+    {
         println!(
             "scoreboard worlds: at most {} alive at once (seed {})",
             r.stats.peak_worlds, r.seed
@@ -454,6 +556,31 @@ fn regress(a: RegressArgs) -> Result<()> {
             sum(|s| s.world_cap_hits)
         );
     }
+    let cov = &report.coverage;
+    println!(
+        "coverage: {} of {} bins hit{}",
+        BINS.len() - cov.missed().len(),
+        BINS.len(),
+        if a.out.is_some() {
+            " (table in summary.txt)"
+        } else {
+            ""
+        }
+    );
+    if let Some(dir) = &a.out {
+        report.write(dir)?;
+        println!(
+            "report: {} (seeds.csv, coverage.csv, junit.xml, summary.txt)",
+            dir.display()
+        );
+        if a.shrink_budget > 0 {
+            let mut fs: Vec<u64> = failed.iter().map(|r| r.seed).collect();
+            fs.sort_unstable();
+            for &seed in fs.iter().take(a.shrink_seeds) {
+                shrink_seed(seed, &opts, a.shrink_budget, dir)?;
+            }
+        }
+    }
     println!(
         "{} passed, {} failed",
         results.len() - failed.len(),
@@ -463,6 +590,91 @@ fn regress(a: RegressArgs) -> Result<()> {
         let mut s: Vec<u64> = failed.iter().map(|r| r.seed).collect();
         s.sort_unstable();
         bail!("failing seeds: {s:?}");
+    }
+    Ok(())
+}
+
+/// Rerun failing `seed` with its stimulus logged, shrink it and write the suite into `dir`.
+fn shrink_seed(seed: u64, opts: &RunOpts, budget: usize, dir: &std::path::Path) -> Result<()> {
+    let r = run_seed(
+        seed,
+        &RunOpts {
+            log: true,
+            wave: None,
+            ..opts.clone()
+        },
+    );
+    let Some(log) = r.log.as_ref().filter(|_| !r.passed()) else {
+        println!("shrink seed {seed}: the rerun did not fail again; nothing to shrink");
+        return Ok(());
+    };
+    let (cap, ecap) = suites::identity(opts.config);
+    let name = format!("shrunk-seed{seed}");
+    let sopts = ShrinkOpts {
+        cap,
+        ecap,
+        config: opts.config,
+        seed,
+        name: name.clone(),
+        description: format!(
+            "regress seed {seed} (config {} with {} requests) shrunk to its first failure",
+            opts.config, opts.requests
+        ),
+        sabotage: opts.sabotage,
+        budget,
+    };
+    let bar = indicatif::ProgressBar::new(budget as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] shrinking seed {msg} {wide_bar} {pos}/{len} trials",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut progress = |t: usize, n: usize| {
+        bar.set_position(t as u64);
+        bar.set_message(format!("{seed}: {n} steps"));
+    };
+    let res = shrink(log, &sopts, &mut progress);
+    bar.finish_and_clear();
+    match res.map_err(anyhow::Error::msg)? {
+        None => println!(
+            "shrink seed {seed}: its stimulus replayed in order passes on the RTL (the failure needs the run's timing); no suite written"
+        ),
+        Some(s) => {
+            let out = dir.join(&name);
+            s.suite.write(&out)?;
+            println!(
+                "shrink seed {seed}: {} steps / {} requests -> {} steps / {} requests in {} trials{}: {}",
+                s.from_steps,
+                s.from_requests,
+                s.suite.steps.len(),
+                s.suite.requests(),
+                s.trials,
+                if s.minimal { "" } else { " (budget reached)" },
+                out.display()
+            );
+            println!("  it fails with: {}", s.failure.to_string().replace('\n', "\n  "));
+        }
+    }
+    Ok(())
+}
+
+fn report_merge(a: MergeArgs) -> Result<()> {
+    let mut parts = Vec::new();
+    for d in &a.dirs {
+        parts.push((d.clone(), Report::read(d)?));
+    }
+    let mut m = Report::merge(&parts)?;
+    m.write(&a.out)?;
+    print!("{}", m.summary());
+    println!(
+        "report: {} (merged from {} folders)",
+        a.out.display(),
+        a.dirs.len()
+    );
+    let failing = m.failing();
+    if !failing.is_empty() {
+        bail!("{} merged seeds failed: {failing:?}", failing.len());
     }
     Ok(())
 }
@@ -562,6 +774,28 @@ fn vectors(c: VectorsCmd) -> Result<()> {
             }
             if bad > 0 {
                 bail!("{bad} of {} suites are malformed", dirs.len());
+            }
+            Ok(())
+        }
+        VectorsCmd::Coverage(a) => {
+            let dirs = suite_dirs(&a.dirs)?;
+            let mut cov = Coverage::default();
+            for d in &dirs {
+                let s = Suite::read(d)?;
+                let r = replay(&s, Backend::Model);
+                if !r.failures.is_empty() {
+                    bail!(
+                        "{}: the suite fails on the golden model ({} failures); run vectors replay --backend model",
+                        d.display(),
+                        r.failures.len()
+                    );
+                }
+                cov.merge(&r.coverage);
+            }
+            print!("{} suites: {}", dirs.len(), cov.table());
+            if let Some(p) = &a.csv {
+                std::fs::write(p, cov.csv())
+                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?;
             }
             Ok(())
         }

@@ -21,11 +21,12 @@
 //! index-selective, with the rest of the invalidated block probed) and edits of posted-interrupt
 //! descriptors.
 
+use crate::coverage::Coverage;
 use crate::dut::DutConfig;
 use crate::hdr::{Kind, Req};
-use crate::lockstep::{Lockstep, Mismatch, Stats};
+use crate::lockstep::{Lockstep, Mismatch, Stats, StepLog};
 use crate::memsrv::MemConfig;
-use crate::sim::Knobs;
+use crate::sim::{Knobs, Sabotage};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
 use iommu_driver::os::tables::level_index;
@@ -47,8 +48,27 @@ pub struct RunOpts {
     pub config: DutConfig,
     /// Upstream requests to send.
     pub requests: u64,
-    /// Write an FST waveform of the whole run here.
+    /// Write an FST waveform of the run here: from cycle `wave_from` on (0: the whole run).
     pub wave: Option<PathBuf>,
+    pub wave_from: u64,
+    /// Log the stimulus ([`SeedResult::log`]), to shrink a failure into a vector suite.
+    pub log: bool,
+    /// A bug injected between the DUT and the harness (`Sabotage`).
+    pub sabotage: Option<Sabotage>,
+}
+
+impl RunOpts {
+    /// `requests` requests on `config`, nothing else.
+    pub fn new(config: DutConfig, requests: u64) -> Self {
+        RunOpts {
+            config,
+            requests,
+            wave: None,
+            wave_from: 0,
+            log: false,
+            sabotage: None,
+        }
+    }
 }
 
 /// Result of one seed.
@@ -64,6 +84,10 @@ pub struct SeedResult {
     pub error: Option<String>,
     /// The memory-server and back-pressure settings the seed chose.
     pub setup: String,
+    /// Functional coverage of the run (`coverage` module).
+    pub coverage: Coverage,
+    /// The run's stimulus, when [`RunOpts::log`] asked for it.
+    pub log: Option<StepLog>,
 }
 
 impl SeedResult {
@@ -100,6 +124,8 @@ pub fn run_seed(seed: u64, opts: &RunOpts) -> SeedResult {
         failures: Vec::new(),
         error: None,
         setup: String::new(),
+        coverage: Coverage::default(),
+        log: None,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let lo = rng.gen_range(1..=40u32);
@@ -124,13 +150,19 @@ pub fn run_seed(seed: u64, opts: &RunOpts) -> SeedResult {
         Knobs::random(&mut rng)
     };
     res.setup = format!("{memcfg:?} {knobs:?}");
-    let ls = match Lockstep::new(opts.config, HostMemory::new(), memcfg, knobs, seed) {
+    res.coverage.setup(&memcfg, &knobs);
+    let mut ls = match Lockstep::new(opts.config, HostMemory::new(), memcfg, knobs, seed) {
         Ok(l) => l,
         Err(e) => {
             res.error = Some(format!("bring-up: {e}"));
             return res;
         }
     };
+    ls.collect_coverage();
+    ls.sim.sabotage = opts.sabotage;
+    if opts.log {
+        ls.start_log();
+    }
     let mut os = match Iommu::new(ls, OsConfig::default()) {
         Ok(o) => o,
         Err(e) => {
@@ -139,7 +171,10 @@ pub fn run_seed(seed: u64, opts: &RunOpts) -> SeedResult {
         }
     };
     if let Some(w) = &opts.wave {
-        if let Err(e) = os.platform_mut().sim.dut.trace_open(w) {
+        let sim = &mut os.platform_mut().sim;
+        if opts.wave_from > sim.cycle() {
+            sim.trace_from(opts.wave_from, w.clone());
+        } else if let Err(e) = sim.dut.trace_open(w) {
             res.error = Some(e);
             return res;
         }
@@ -155,9 +190,16 @@ pub fn run_seed(seed: u64, opts: &RunOpts) -> SeedResult {
         ls.finish();
     }
     ls.sim.dut.trace_close();
+    if let (Some(e), None) = (ls.sim.trace_error.take(), &res.error) {
+        res.error = Some(e);
+    }
     res.stats = ls.stats.clone();
     res.cycles = ls.sim.cycle();
     res.failures = ls.failures.clone();
+    if let Some(c) = &ls.coverage {
+        res.coverage.merge(c);
+    }
+    res.log = ls.log.take().map(|l| *l);
     res
 }
 

@@ -70,6 +70,46 @@ pub enum Egress {
     Irq { msi: Msi },
 }
 
+/// A bug injected between the DUT and the harness, to demonstrate and test what happens with a
+/// failing DUT (`regress --inject-bug`, failure shrinking): the RTL stays correct, what the
+/// harness sees of it does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sabotage {
+    /// Translated requests whose output address has this bit (12..=63) set leave with it clear.
+    ClearDnAddrBit(u8),
+}
+
+impl Sabotage {
+    fn apply(self, hdr: &mut [u32; 4]) {
+        match self {
+            Sabotage::ClearDnAddrBit(b) => {
+                let four = hdr[0] & (1 << 29) != 0;
+                let b = u32::from(b);
+                if four && b >= 32 {
+                    hdr[2] &= !(1 << (b - 32));
+                } else if b < 32 {
+                    hdr[if four { 3 } else { 2 }] &= !(1 << b);
+                }
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Sabotage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!("unknown bug {s:?} (known: clear-dn-addr-bit:N, N in 12..=63: translated addresses with bit N set leave with it clear)")
+        };
+        let n = s.strip_prefix("clear-dn-addr-bit:").ok_or_else(bad)?;
+        let n: u8 = n.parse().map_err(|_| bad())?;
+        if !(12..=63).contains(&n) {
+            return Err(bad());
+        }
+        Ok(Sabotage::ClearDnAddrBit(n))
+    }
+}
+
 /// An upstream request waiting to be presented.
 #[derive(Debug, Clone, Copy)]
 struct UpBeat {
@@ -105,6 +145,12 @@ pub struct Sim {
     pub last_activity: u64,
     /// Beats per channel so far: up, dn, cpl, irq.
     pub beats: [u64; 4],
+    /// An injected bug (none normally).
+    pub sabotage: Option<Sabotage>,
+    /// A waveform to open when the cycle count reaches the given cycle ([`Sim::trace_from`]).
+    trace_at: Option<(u64, std::path::PathBuf)>,
+    /// Why the waveform of [`Sim::trace_from`] could not be opened.
+    pub trace_error: Option<String>,
 }
 
 impl Sim {
@@ -132,7 +178,16 @@ impl Sim {
             egress: VecDeque::new(),
             last_activity: 0,
             beats: [0; 4],
+            sabotage: None,
+            trace_at: None,
+            trace_error: None,
         }
+    }
+
+    /// Open an FST waveform at `path` once the clock reaches `cycle` (a window before a known
+    /// failure, not the whole run).
+    pub fn trace_from(&mut self, cycle: u64, path: std::path::PathBuf) {
+        self.trace_at = Some((cycle, path));
     }
 
     pub fn cycle(&self) -> u64 {
@@ -159,6 +214,13 @@ impl Sim {
     /// One clock cycle with random idle/back-pressure; handshakes are recorded in the queues.
     pub fn tick(&mut self) {
         let now = self.dut.cycle();
+        if self.trace_at.as_ref().is_some_and(|(c, _)| now >= *c) {
+            if let Some((_, p)) = self.trace_at.take() {
+                if let Err(e) = self.dut.trace_open(&p) {
+                    self.trace_error = Some(e);
+                }
+            }
+        }
         let k = self.knobs;
         {
             let inp = &mut self.dut.inp;
@@ -190,11 +252,15 @@ impl Sim {
             active = true;
         }
         if out.dn_valid != 0 && inp.dn_ready != 0 {
+            let mut hdr = hdr_from_port(&out.dn_hdr);
+            if let Some(b) = self.sabotage {
+                b.apply(&mut hdr);
+            }
             self.egress.push_back((
                 now,
                 Egress::Dn {
                     tag: out.dn_tag,
-                    hdr: hdr_from_port(&out.dn_hdr),
+                    hdr,
                 },
             ));
             self.beats[1] += 1;

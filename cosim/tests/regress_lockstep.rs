@@ -22,11 +22,7 @@ fn regress(config: DutConfig, first_seed: u64) {
 fn run_seeds(config: DutConfig, seeds: impl IntoIterator<Item = u64>) {
     let seeds: Vec<u64> = seeds.into_iter().collect();
     let requests = env_u64("IOMMU_COSIM_REQUESTS", 2000);
-    let opts = RunOpts {
-        config,
-        requests,
-        wave: None,
-    };
+    let opts = RunOpts::new(config, requests);
     let mut failed = Vec::new();
     let mut short = Vec::new();
     for &seed in &seeds {

@@ -15,9 +15,10 @@
 //! - at the end: every event seen, every final register and memory line as listed.
 
 use super::{Step, Suite};
+use crate::coverage::Coverage;
 use crate::hdr;
 use crate::memsrv::MemConfig;
-use crate::sim::{Egress, Knobs, Sim};
+use crate::sim::{Egress, Knobs, Sabotage, Sim};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::{Model, ModelConfig, Msi, Outcome, Request};
 use iommu_driver::tlp::CplStatus;
@@ -71,6 +72,8 @@ pub struct Report {
     pub checks: usize,
     pub failures: Vec<Failure>,
     pub cycles: u64,
+    /// Functional coverage of the suite (collected on the model backend only).
+    pub coverage: Coverage,
 }
 
 impl Report {
@@ -93,6 +96,16 @@ pub fn replay(suite: &Suite, backend: Backend) -> Report {
     }
 }
 
+/// Replay `suite` on the RTL with bug `sabotage` injected between the DUT and the replayer.
+pub fn replay_sabotaged(suite: &Suite, sabotage: Option<Sabotage>) -> Report {
+    let mut r = RtlReplay::new(suite);
+    r.sim.sabotage = sabotage;
+    r.run()
+}
+
+/// IQT_REG: a write there submits queued invalidations.
+const IQT_REG: u16 = 0x088;
+
 fn image(suite: &Suite) -> HostMemory {
     let mut m = HostMemory::new();
     for (a, b) in &suite.image {
@@ -111,6 +124,7 @@ fn replay_model(suite: &Suite) -> Report {
     let mut rep = Report::default();
     let cfg = ModelConfig::from_cap_ecap(suite.manifest.cap, suite.manifest.ecap, 48);
     let mut model = Model::new(cfg);
+    model.log_invalidations(true);
     let mut mem = image(suite);
     let mut events: Vec<Msi> = Vec::new();
     for (i, s) in suite.steps.iter().enumerate() {
@@ -129,6 +143,9 @@ fn replay_model(suite: &Suite) -> Report {
                         expected: "accepted".into(),
                         actual: e.to_string(),
                     });
+                }
+                for inv in model.take_invalidations() {
+                    rep.coverage.invalidation(&inv, *offset == IQT_REG, false);
                 }
             }
             Step::Read {
@@ -160,8 +177,10 @@ fn replay_model(suite: &Suite) -> Report {
                     hdr: *hdr,
                     data0: *data0,
                 };
+                let ex = model.exercised(&mem, &req);
                 let o = model.process(&mut mem, &req);
                 let exp = &suite.expected[tag];
+                rep.coverage.request(&req, &ex, &o, true, exp.len());
                 rep.check(exp.contains(&o), || Failure {
                     at,
                     tag: Some(*tag),
@@ -454,12 +473,20 @@ impl<'a> RtlReplay<'a> {
                         .iter()
                         .any(|o| matches!(o, Outcome::Forward { addr } if addr.0 & !3 == out));
                 let (st, e) = (p.step, fmt_outs(exp));
+                // The header expected: the request's, with the first allowed address.
+                let shown = exp
+                    .iter()
+                    .find_map(|o| match o {
+                        Outcome::Forward { addr } => Some(hdr::translated(&p.hdr, addr.0 & !3)),
+                        _ => None,
+                    })
+                    .unwrap_or(want_hdr);
                 self.pending[k].done = true;
                 self.rep.check(ok, || Failure {
                     at: format!("step {st}"),
                     tag: Some(tag),
                     what: "downstream request".into(),
-                    expected: format!("{e} with header {want_hdr:08x?}"),
+                    expected: format!("{e} with header {shown:08x?}"),
                     actual: format!("forward to {out:#x} with header {h:08x?}"),
                 });
             }

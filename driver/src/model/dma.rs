@@ -132,6 +132,8 @@ pub(crate) struct Path {
     pub walked: bool,
     /// The context entry was read from memory (for the context-miss counter).
     pub ctx_read: bool,
+    /// Levels of the second-level table walked (0 when no walk took place).
+    pub levels: u8,
 }
 
 impl Path {
@@ -146,6 +148,7 @@ impl Path {
             reads: 0,
             walked: false,
             ctx_read: false,
+            levels: 0,
         }
     }
 }
@@ -438,7 +441,7 @@ impl Model {
             let p = fault_path(r, FaultReason::AddressBeyondAgaw, false, ce.fpd);
             return base(p, true);
         }
-        let p = self.walk(
+        let mut p = self.walk(
             mem,
             r,
             ce,
@@ -450,6 +453,7 @@ impl Model {
             trace,
         );
         debug_assert!(p.walked);
+        p.levels = ce.levels();
         base(p, true)
     }
 

@@ -18,6 +18,7 @@
 mod cache;
 mod config;
 mod dma;
+mod exercised;
 mod fault;
 mod ir;
 mod outcome;
@@ -28,6 +29,7 @@ mod tests;
 
 pub use cache::{CacheSnapshot, Invalidation};
 pub use config::ModelConfig;
+pub use exercised::{Exercised, IrteShape, MsiFormat, WalkShape};
 pub use outcome::{Allowed, ModelError, Msi, Outcome, Request};
 
 use crate::mem::HostMemory;
