@@ -246,7 +246,8 @@ struct RegressArgs {
     #[arg(long, default_value_t = 3, value_name = "N")]
     shrink_seeds: usize,
     /// Inject a bug between the DUT and the harness, to see a failure, its report and its
-    /// shrinking: clear-dn-addr-bit:N (translated addresses with bit N set leave with it clear).
+    /// shrinking: clear-dn-addr-bit:N (translated addresses with bit N set leave with it clear),
+    /// swap-dn-pairs (downstream beats seen in swapped pairs: a unit breaking PCIe ordering).
     #[arg(long, value_name = "BUG")]
     inject_bug: Option<Sabotage>,
 }

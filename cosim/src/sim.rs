@@ -77,11 +77,15 @@ pub enum Egress {
 pub enum Sabotage {
     /// Translated requests whose output address has this bit (12..=63) set leave with it clear.
     ClearDnAddrBit(u8),
+    /// Downstream beats 1-2, 3-4, ... are seen in swapped order (a beat with no successor is
+    /// seen once the unit is idle): a unit that reorders its translated requests.
+    SwapDnPairs,
 }
 
 impl Sabotage {
     fn apply(self, hdr: &mut [u32; 4]) {
         match self {
+            Sabotage::SwapDnPairs => {}
             Sabotage::ClearDnAddrBit(b) => {
                 let four = hdr[0] & (1 << 29) != 0;
                 let b = u32::from(b);
@@ -99,8 +103,11 @@ impl std::str::FromStr for Sabotage {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
-            format!("unknown bug {s:?} (known: clear-dn-addr-bit:N, N in 12..=63: translated addresses with bit N set leave with it clear)")
+            format!("unknown bug {s:?} (known: clear-dn-addr-bit:N, N in 12..=63: translated addresses with bit N set leave with it clear; swap-dn-pairs: downstream beats seen in swapped pairs)")
         };
+        if s == "swap-dn-pairs" {
+            return Ok(Sabotage::SwapDnPairs);
+        }
         let n = s.strip_prefix("clear-dn-addr-bit:").ok_or_else(bad)?;
         let n: u8 = n.parse().map_err(|_| bad())?;
         if !(12..=63).contains(&n) {
@@ -147,6 +154,8 @@ pub struct Sim {
     pub beats: [u64; 4],
     /// An injected bug (none normally).
     pub sabotage: Option<Sabotage>,
+    /// A downstream beat held back by [`Sabotage::SwapDnPairs`].
+    held_dn: Option<(u64, Egress)>,
     /// A waveform to open when the cycle count reaches the given cycle ([`Sim::trace_from`]).
     trace_at: Option<(u64, std::path::PathBuf)>,
     /// Why the waveform of [`Sim::trace_from`] could not be opened.
@@ -179,6 +188,7 @@ impl Sim {
             last_activity: 0,
             beats: [0; 4],
             sabotage: None,
+            held_dn: None,
             trace_at: None,
             trace_error: None,
         }
@@ -256,13 +266,24 @@ impl Sim {
             if let Some(b) = self.sabotage {
                 b.apply(&mut hdr);
             }
-            self.egress.push_back((
+            let beat = (
                 now,
                 Egress::Dn {
                     tag: out.dn_tag,
                     hdr,
                 },
-            ));
+            );
+            if self.sabotage == Some(Sabotage::SwapDnPairs) {
+                match self.held_dn.take() {
+                    None => self.held_dn = Some(beat),
+                    Some(h) => {
+                        self.egress.push_back(beat);
+                        self.egress.push_back(h);
+                    }
+                }
+            } else {
+                self.egress.push_back(beat);
+            }
             self.beats[1] += 1;
             active = true;
         }
@@ -306,6 +327,13 @@ impl Sim {
         }
         if active || self.csr_state != CsrState::Idle {
             self.last_activity = now;
+        }
+        // A held-back beat with no successor shows up once the unit has been idle a while.
+        if self.held_dn.is_some() && now.saturating_sub(self.last_activity) >= 20 {
+            if let Some(h) = self.held_dn.take() {
+                self.egress.push_back(h);
+                self.last_activity = now;
+            }
         }
     }
 

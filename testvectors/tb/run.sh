@@ -2,7 +2,8 @@
 # Replay test-vector suites with the plain-Verilog bench tb_vectors.sv.
 #   testvectors/tb/run.sh [--sim icarus|verilator] [--rtl DIR] [SUITE_DIR...]
 # --rtl: the Verilog sources of the unit (DIR/*.v, top module iommu_top with the port contract of
-# rtl/README.md; default rtl/). Without suites: every suite under testvectors/. Prints each
+# rtl/README.md; default rtl/). Without suites: every suite under testvectors/. TB_PLUSARGS is
+# passed to the simulation (e.g. +swap_dn_pairs, see tb_vectors.sv). Prints each
 # suite's "vectors: N passed, M failed" line and exits non-zero unless every suite prints TB PASS.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,13 +38,13 @@ build() {  # $1 = default|tiny: the bench binary for that configuration, built o
   if [ "$sim" = icarus ]; then
     # shellcheck disable=SC2086
     iverilog -g2012 $def -s tb_vectors -o "$tmp/tb_$cfg.vvp" testvectors/tb/tb_vectors.sv "$rtl"/*.v || return 1
-    printf '#!/bin/sh\nexec vvp -n %s\n' "$tmp/tb_$cfg.vvp" > "$tmp/bin_$cfg"
+    printf '#!/bin/sh\nexec vvp -n %s "$@"\n' "$tmp/tb_$cfg.vvp" > "$tmp/bin_$cfg"
   else
     # shellcheck disable=SC2086
     verilator --binary -j 2 -O3 -Wno-fatal -Wno-lint -Wno-style $def --top-module tb_vectors \
       -Mdir "$tmp/obj_$cfg" -o tb testvectors/tb/tb_vectors.sv "$rtl"/*.v > "$tmp/build_$cfg.log" 2>&1 \
       || { cat "$tmp/build_$cfg.log"; return 1; }
-    printf '#!/bin/sh\nexec %s\n' "$tmp/obj_$cfg/tb" > "$tmp/bin_$cfg"
+    printf '#!/bin/sh\nexec %s "$@"\n' "$tmp/obj_$cfg/tb" > "$tmp/bin_$cfg"
   fi
   chmod +x "$tmp/bin_$cfg"
 }
@@ -56,7 +57,8 @@ for s in "${suites[@]}"; do
   build "$cfg" || { fail=1; continue; }
   work="$tmp/run_$(basename "$s")"
   mkdir -p "$work" && cp "$s"/*.hex "$work"/
-  out=$(cd "$work" && "$tmp/bin_$cfg" 2>&1)
+  # shellcheck disable=SC2086
+  out=$(cd "$work" && "$tmp/bin_$cfg" ${TB_PLUSARGS:-} 2>&1)
   echo "== $(basename "$s") [$sim, $cfg] $(echo "$out" | grep -E '^vectors:')"
   echo "$out" | grep -E '^(FAIL|TB ERROR)' | head -20
   echo "$out" | grep -q '^TB PASS' || fail=1

@@ -244,6 +244,7 @@ module tb_vectors;
   reg [15:0]  p_tag  [0:MAXP-1];
   reg [127:0] p_hdr  [0:MAXP-1];
   reg         p_done [0:MAXP-1];
+  reg [16:0]  p_by   [0:MAXP-1];  // {passed, tag of the later request that may not pass it}
   integer     p_n = 0;
   integer     next_ev = 0;
 
@@ -280,6 +281,77 @@ module tb_vectors;
     end
   endfunction
 
+  // PCIe ordering (decisions.md "Ordering"): a posted write or a read never passes an earlier
+  // posted write unless it has RO=1, or IDO=1 and another requester ID; interrupt requests are
+  // posted writes ordered with the DMA writes of the same device.
+  function automatic h_posted(input [127:0] h);
+    h_posted = !h[127] && h[126] && h[124:120] == 5'd0;
+  endfunction
+  function automatic h_irq(input [127:0] h);
+    h_irq = h_posted(h) && h[107:106] == 2'd0 && hdr_addr(h) >= 64'hFEE0_0000 &&
+            hdr_addr(h) < 64'hFF00_0000;
+  endfunction
+  function automatic may_pass(input [127:0] l, input [127:0] e);
+    begin
+      if (!h_posted(e) || l[109] || (l[114] && l[95:80] != e[95:80])) may_pass = 1;
+      else if (h_irq(l) != h_irq(e)) may_pass = !(h_posted(l) && l[95:80] == e[95:80]);
+      else may_pass = 0;
+    end
+  endfunction
+  // Request k left the unit: it must not have passed an earlier one it may not pass, and the
+  // earlier ones it may not pass that are still inside may now only be dropped.
+  task automatic order(input integer k);
+    integer i;
+    begin
+      if (p_by[k][16]) begin
+        checks = checks + 1;
+        fails = fails + 1;
+        $display("FAIL tag %h: PCIe ordering: left after tag %h, a later request that may not pass it",
+                 p_tag[k], p_by[k][15:0]);
+      end
+      for (i = 0; i < k; i = i + 1)
+        if (!p_done[i] && !p_by[i][16] && !may_pass(p_hdr[k], p_hdr[i])) p_by[i] = {1'b1, p_tag[k]};
+    end
+  endtask
+
+  // A downstream beat: its request, its header (the request's with only the address changed) and
+  // an allowed forward address, and the ordering rule.
+  task automatic on_dn(input [15:0] t, input [127:0] h);
+    integer k, r;
+    reg ok;
+    reg [63:0] out_a;
+    begin
+      k = popen(t);
+      checks = checks + 1;
+      if (k < 0) begin
+        fails = fails + 1;
+        $display("FAIL downstream tag %h: no request in flight has it (hdr %h)", t, h);
+      end else begin
+        p_done[k] = 1;
+        order(k);
+        out_a = hdr_addr(h);
+        ok = (h == translated(p_hdr[k], out_a));
+        if (!ok)
+          $display("FAIL tag %h: downstream header %h, expected %h", t, h,
+                   translated(p_hdr[k], out_a));
+        else begin
+          ok = 0;
+          for (r = 1; r <= n_ex; r = r + 1)
+            if (ex_tag(r) == t && ex_kind(r) == 1 && (ex_addr(r) & ~64'h3) == out_a) ok = 1;
+          if (!ok) $display("FAIL tag %h: forwarded to %h, which no allowed outcome names", t, out_a);
+        end
+        if (!ok) fails = fails + 1;
+      end
+    end
+  endtask
+
+  // +swap_dn_pairs: the bench sees downstream beats 1-2, 3-4, ... in swapped order, as from a
+  // DUT that reorders them (to show that the ordering check catches one).
+  reg         swap_dn = 0;
+  reg         dn_held = 0;
+  reg [15:0]  held_tag;
+  reg [127:0] held_hdr;
+
   integer r, k;
   reg ok;
   reg [63:0] out_a;
@@ -289,25 +361,16 @@ module tb_vectors;
         q_count > 0 || csr_valid || csr_rvalid)
       last_act = cyc;
     if (dn_valid && dn_ready) begin
-      k = popen(dn_tag);
-      checks = checks + 1;
-      if (k < 0) begin
-        fails = fails + 1;
-        $display("FAIL downstream tag %h: no request in flight has it (hdr %h)", dn_tag, dn_hdr);
+      if (swap_dn && !dn_held) begin
+        held_tag = dn_tag;
+        held_hdr = dn_hdr;
+        dn_held = 1;
       end else begin
-        p_done[k] = 1;
-        out_a = hdr_addr(dn_hdr);
-        ok = (dn_hdr == translated(p_hdr[k], out_a));
-        if (!ok)
-          $display("FAIL tag %h: downstream header %h, expected %h", dn_tag, dn_hdr,
-                   translated(p_hdr[k], out_a));
-        else begin
-          ok = 0;
-          for (r = 1; r <= n_ex; r = r + 1)
-            if (ex_tag(r) == dn_tag && ex_kind(r) == 1 && (ex_addr(r) & ~64'h3) == out_a) ok = 1;
-          if (!ok) $display("FAIL tag %h: forwarded to %h, which no allowed outcome names", dn_tag, out_a);
+        on_dn(dn_tag, dn_hdr);
+        if (dn_held) begin
+          on_dn(held_tag, held_hdr);
+          dn_held = 0;
         end
-        if (!ok) fails = fails + 1;
       end
     end
     if (cpl_valid && cpl_ready) begin
@@ -341,8 +404,10 @@ module tb_vectors;
                 ex_addr(e) == irq_addr && ex_data(e) == irq_data) k = r;
         end
       checks = checks + 1;
-      if (k >= 0) p_done[k] = 1;
-      else begin
+      if (k >= 0) begin
+        p_done[k] = 1;
+        order(k);
+      end else begin
         next_ev = next_ev + 1;
         if (next_ev > n_ev || ev[next_ev] != {irq_addr, irq_data}) begin
           fails = fails + 1;
@@ -377,6 +442,10 @@ module tb_vectors;
       t0 = cyc;
       while (!(q_count == 0 && cyc - last_act >= QUIET)) begin
         @(posedge clk);
+        if (dn_held && cyc - last_act >= QUIET / 2) begin
+          on_dn(held_tag, held_hdr);
+          dn_held = 0;
+        end
         if (cyc - t0 > 1000000) begin
           $display("FAIL step %0d: the unit did not go quiet within 1000000 cycles", step);
           fails = fails + 1;
@@ -416,6 +485,7 @@ module tb_vectors;
   reg [15:0]  aux, tg;
   reg [63:0]  addr;
   initial begin
+    swap_dn = $test$plusargs("swap_dn_pairs");
     $readmemh("manifest.hex", man);
     $readmemh("memory.hex", img);
     $readmemh("stimulus.hex", st);
@@ -475,6 +545,7 @@ module tb_vectors;
           p_tag[p_n] = tg;
           p_hdr[p_n] = rec[159:32];
           p_done[p_n] = 0;
+          p_by[p_n] = 0;
           p_n = p_n + 1;
           @(negedge clk);
           up_valid = 1; up_hdr = rec[159:32]; up_data0 = rec[31:0]; up_tag = tg;

@@ -238,6 +238,29 @@ struct Pending {
     hdr: [u32; 4],
     step: usize,
     done: bool,
+    /// A later request that may not pass this one left the unit first (its tag).
+    overtaken_by: Option<u16>,
+}
+
+/// An interrupt request: a memory write with AT=0 into the interrupt window.
+fn is_interrupt(h: &[u32; 4]) -> bool {
+    let i = hdr::info(h);
+    i.posted && (h[0] >> 10) & 3 == 0 && (0xFEE0_0000..0xFF00_0000).contains(&i.addr)
+}
+
+/// May request `later` leave the unit (downstream or as an interrupt) before the earlier
+/// `earlier`? decisions.md "Ordering", as the scoreboard applies it: a posted write or a read
+/// never passes an earlier posted write unless it has RO=1, or IDO=1 and another requester ID;
+/// interrupt requests are posted writes ordered with the DMA writes of the same device.
+pub fn may_pass(later: &[u32; 4], earlier: &[u32; 4]) -> bool {
+    let (l, e) = (hdr::info(later), hdr::info(earlier));
+    if !e.posted || l.ro || (l.ido && l.rid != e.rid) {
+        return true;
+    }
+    if is_interrupt(later) != is_interrupt(earlier) {
+        return !(l.posted && l.rid == e.rid);
+    }
+    false
 }
 
 struct RtlReplay<'a> {
@@ -378,6 +401,7 @@ impl<'a> RtlReplay<'a> {
                         hdr: *hdr,
                         step: i,
                         done: false,
+                        overtaken_by: None,
                     });
                 }
             }
@@ -482,6 +506,7 @@ impl<'a> RtlReplay<'a> {
                     })
                     .unwrap_or(want_hdr);
                 self.pending[k].done = true;
+                self.order(k);
                 self.rep.check(ok, || Failure {
                     at: format!("step {st}"),
                     tag: Some(tag),
@@ -531,6 +556,7 @@ impl<'a> RtlReplay<'a> {
                     Some(k) => {
                         self.pending[k].done = true;
                         self.rep.checks += 1;
+                        self.order(k);
                     }
                     None => {
                         let want = self.suite.events.get(self.next_event).copied();
@@ -545,6 +571,34 @@ impl<'a> RtlReplay<'a> {
                         });
                     }
                 }
+            }
+        }
+    }
+
+    /// Pending request `k` left the unit (downstream or as an interrupt): it must not have
+    /// passed an earlier request it may not pass, and the earlier ones it may not pass and that
+    /// are still in the unit must now never leave (they may only be dropped).
+    fn order(&mut self, k: usize) {
+        let (tag, step, hdr) = (
+            self.pending[k].tag,
+            self.pending[k].step,
+            self.pending[k].hdr,
+        );
+        if let Some(by) = self.pending[k].overtaken_by {
+            self.rep.check(false, || Failure {
+                at: format!("step {step}"),
+                tag: Some(tag),
+                what: "PCIe ordering".into(),
+                expected: format!(
+                    "to leave before tag {by:#06x}, a later request that may not pass it"
+                ),
+                actual: "left after it".into(),
+            });
+        }
+        for i in 0..k {
+            let e = &mut self.pending[i];
+            if !e.done && !may_pass(&hdr, &e.hdr) {
+                e.overtaken_by.get_or_insert(tag);
             }
         }
     }
