@@ -134,6 +134,10 @@ struct ReplayArgs {
     /// Also write a JUnit XML report (one test case per suite) to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Replay on this RTL parameter set (default or tiny) instead of the one each manifest
+    /// names; both advertise the same CAP/ECAP, so every suite applies to both.
+    #[arg(long, value_parser = parse_config)]
+    config: Option<DutConfig>,
 }
 
 fn parse_backend(s: &str) -> Result<Backend, String> {
@@ -805,7 +809,10 @@ fn vectors(c: VectorsCmd) -> Result<()> {
             let mut cases = Vec::new();
             let (mut passed, mut failed) = (0usize, 0usize);
             for d in &dirs {
-                let s = Suite::read(d)?;
+                let mut s = Suite::read(d)?;
+                if let Some(c) = a.config {
+                    s.manifest.config = c;
+                }
                 let t = Instant::now();
                 let r = replay(&s, a.backend);
                 let secs = t.elapsed().as_secs_f64();

@@ -174,7 +174,7 @@ fn a_malformed_field_is_named_with_path_line_and_field() {
 fn a_newer_major_version_is_refused_with_a_clear_message() {
     let d = copy("dma-translate", "major");
     edit(&d, "manifest.csv", |t| {
-        t.replacen("format,1.0", "format,2.0", 1)
+        t.replacen("format,1.1", "format,2.0", 1)
     });
     let e = Suite::read(&d).expect_err("newer major");
     let m = e.to_string();
@@ -183,9 +183,57 @@ fn a_newer_major_version_is_refused_with_a_clear_message() {
     // A newer minor version of the same major is read.
     let d = copy("dma-translate", "minor");
     edit(&d, "manifest.csv", |t| {
-        t.replacen("format,1.0", "format,1.7", 1)
+        t.replacen("format,1.1", "format,1.7", 1)
     });
     Suite::read(&d).expect("a newer minor version reads");
+}
+
+/// Format 1.1 timing rows: a 1.0 manifest without them replays with the defaults, a value out
+/// of range is named, and the suites that have them replay under that timing.
+#[test]
+fn timing_rows_of_format_1_1() {
+    let d = copy("pcie-ordering", "timing");
+    let s = Suite::read(&d).expect("suite");
+    assert_eq!(s.manifest.timing.backpressure, 30);
+    assert!(s.manifest.timing.mem_out_of_order);
+    edit(&d, "manifest.csv", |t| {
+        t.replacen("backpressure,30", "backpressure,95", 1)
+    });
+    let m = Suite::read(&d).expect_err("out of range").to_string();
+    assert!(m.contains("backpressure: \"95\" is not in 0..=90"), "{m}");
+    // As a 1.0 suite: no timing rows, so fixed latency and no back-pressure; still passes.
+    edit(&d, "manifest.csv", |t| {
+        t.lines()
+            .filter(|l| {
+                ![
+                    "mem_latency_max",
+                    "mem_outstanding",
+                    "mem_ready",
+                    "mem_out_of_order",
+                    "backpressure",
+                ]
+                .iter()
+                .any(|k| l.starts_with(&format!("{k},")))
+            })
+            .map(|l| format!("{}\n", l.replacen("format,1.1", "format,1.0", 1)))
+            .collect()
+    });
+    let old = Suite::read(&d).expect("a 1.0 suite reads");
+    assert_eq!(
+        old.manifest.timing,
+        iommu_cosim::vectors::Timing::plain(old.manifest.mem_latency)
+    );
+    let (fast, slow) = (
+        replay(&old, Backend::Verilator),
+        replay(&s, Backend::Verilator),
+    );
+    assert!(fast.failures.is_empty() && slow.failures.is_empty());
+    assert!(
+        slow.cycles > fast.cycles,
+        "{} vs {}",
+        slow.cycles,
+        fast.cycles
+    );
 }
 
 #[test]

@@ -70,7 +70,7 @@ module tb_vectors;
   ) dut (.*);
 
   // ------------------------------------------------------------ the suite
-  reg [191:0] man [0:1];
+  reg [191:0] man [0:2];
   reg [191:0] img [0:MAXM];
   reg [455:0] st  [0:MAXS];
   reg [199:0] ex  [0:MAXE];
@@ -151,7 +151,29 @@ module tb_vectors;
   integer     q_count = 0, q_next = 0, mem_lat = 20;
   integer     qi, qpick, qbest;
   initial for (qi = 0; qi < QN; qi = qi + 1) q_v[qi] = 0;
-  assign mem_req_ready = (q_count < QN);
+
+  // Timing of format 1.1 (manifest record 2): latency spread, reads outstanding, the share of
+  // cycles mem_req_ready is high, out-of-order returns, back-pressure on dn/cpl/irq. A xorshift
+  // generator draws them; outcomes are order-based, so any pattern must pass.
+  integer     mem_lat_max = 20, mem_out = QN, mem_rdy = 100, mem_ooo = 0, bp = 0;
+  reg [31:0]  rs = 32'h2545_f491;
+  reg         mem_rdy_now = 1;
+  function automatic [31:0] xs(input [31:0] x);
+    reg [31:0] y;
+    begin
+      y = x ^ (x << 13);
+      y = y ^ (y >> 17);
+      xs = y ^ (y << 5);
+    end
+  endfunction
+  always @(negedge clk) begin
+    rs = xs(rs); dn_ready  = (rs % 100) >= bp;
+    rs = xs(rs); cpl_ready = (rs % 100) >= bp;
+    rs = xs(rs); irq_ready = (rs % 100) >= bp;
+    rs = xs(rs); mem_rdy_now = (rs % 100) < mem_rdy;
+  end
+  assign mem_req_ready = (q_count < mem_out) && mem_rdy_now;
+  reg [31:0]  rm = 32'h1b87_3593;
 
   // The posted-interrupt descriptor update (rtl/README.md "Memory port op 2"): atomic here.
   task automatic post_update(input [63:0] pda, input [31:0] w, output [127:0] old, output err);
@@ -187,11 +209,13 @@ module tb_vectors;
   always @(posedge clk) begin
     mem_rsp_valid <= 0;
     mem_rsp_err   <= 0;
-    // The oldest due response (in order of issue).
+    // The oldest due response (in order of issue), or with mem_ooo a random due one.
     qpick = -1;
     qbest = 0;
+    rm = xs(rm);
     for (qi = 0; qi < QN; qi = qi + 1)
-      if (q_v[qi] && q_due[qi] <= cyc && (qpick < 0 || q_seq[qi] < qbest)) begin
+      if (q_v[qi] && q_due[qi] <= cyc &&
+          (qpick < 0 || (mem_ooo != 0 ? (rm[qi % 32] && qi != qpick) : q_seq[qi] < qbest))) begin
         qpick = qi;
         qbest = q_seq[qi];
       end
@@ -231,7 +255,8 @@ module tb_vectors;
           q_id[qi] = mem_req_id;
           q_data[qi] = m_old;
           q_err[qi] = m_err;
-          q_due[qi] = cyc + mem_lat;
+          rm = xs(rm);
+          q_due[qi] = cyc + mem_lat + ((mem_lat_max > mem_lat) ? (rm % (mem_lat_max - mem_lat + 1)) : 0);
           q_seq[qi] = q_next;
           q_next = q_next + 1;
           q_count = q_count + 1;
@@ -494,6 +519,15 @@ module tb_vectors;
     $readmemh("final.hex", fin);
     n_img = img[0]; n_st = st[0]; n_ex = ex[0]; n_ev = ev[0]; n_fin = fin[0];
     mem_lat = man[1][63:32];
+    mem_lat_max = mem_lat;
+    if (man[0] >= 2) begin
+      mem_lat_max = man[2][191:160];
+      mem_out = man[2][159:128];
+      mem_rdy = man[2][127:96];
+      mem_ooo = man[2][95:64];
+      bp = man[2][63:32];
+      if (mem_out > QN) mem_out = QN;
+    end
     for (j = 1; j <= n_img; j = j + 1) mwrite(img[j][191:128], 16'hFFFF, img[j][127:0]);
     repeat (5) @(posedge clk);
     rst_n = 1;

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 /// Major version of the format: a reader rejects a suite with a newer one.
 pub const FORMAT_MAJOR: u32 = 1;
 /// Minor version: additions a reader of the same major version may ignore.
-pub const FORMAT_MINOR: u32 = 0;
+pub const FORMAT_MINOR: u32 = 1;
 
 /// What is wrong with a suite, naming the file, line and field where there is one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +70,59 @@ pub struct Manifest {
     pub ecap: u64,
     /// Host-memory read latency in cycles the replayer's memory should use.
     pub mem_latency: u32,
+    /// The rest of the replayer's timing (format 1.1).
+    pub timing: Timing,
+}
+
+/// How the replayer's environment behaves besides the base memory latency (format 1.1; a missing
+/// key takes its default, so 1.0 suites replay as before). Outcomes are order-based, so a unit
+/// passes a suite under any timing; these settings make its flow control and reordering work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// Largest read latency: each read takes a latency in `mem_latency..=mem_latency_max`
+    /// (default `mem_latency`).
+    pub mem_latency_max: u32,
+    /// Memory reads outstanding at most, 1..=64 (default 64).
+    pub mem_outstanding: u32,
+    /// Percent of cycles `mem_req_ready` may be high, 1..=100 (default 100).
+    pub mem_ready: u32,
+    /// Due read responses return in random order, not oldest first (default no).
+    pub mem_out_of_order: bool,
+    /// Percent of cycles each of `dn_ready`, `cpl_ready`, `irq_ready` is low, 0..=90 (default 0).
+    pub backpressure: u32,
+}
+
+impl Timing {
+    /// The defaults: fixed latency `mem_latency`, no limits, no back-pressure.
+    pub const fn plain(mem_latency: u32) -> Self {
+        Timing {
+            mem_latency_max: mem_latency,
+            mem_outstanding: 64,
+            mem_ready: 100,
+            mem_out_of_order: false,
+            backpressure: 0,
+        }
+    }
+
+    /// The memory server and port knobs that realise this timing (with base latency `lat`).
+    pub fn settings(&self, lat: u32) -> (crate::memsrv::MemConfig, crate::sim::Knobs) {
+        let ready = 1.0 - f64::from(self.backpressure) / 100.0;
+        (
+            crate::memsrv::MemConfig {
+                latency_min: lat,
+                latency_max: self.mem_latency_max.max(lat),
+                max_outstanding: self.mem_outstanding as usize,
+                out_of_order: self.mem_out_of_order,
+                ready_prob: f64::from(self.mem_ready) / 100.0,
+            },
+            crate::sim::Knobs {
+                up_idle: 0.0,
+                dn_ready: ready,
+                cpl_ready: ready,
+                irq_ready: ready,
+            },
+        )
+    }
 }
 
 /// One step of the stimulus.
@@ -190,7 +243,10 @@ impl Suite {
             ("cap", format!("{:#018x}", m.cap)),
             ("ecap", format!("{:#018x}", m.ecap)),
             ("mem_latency", m.mem_latency.to_string()),
-        ] {
+        ]
+        .into_iter()
+        .chain(timing_rows(m))
+        {
             if v.contains(',') || v.contains('\n') {
                 return Err(VectorError::Suite {
                     dir: dir.to_path_buf(),
@@ -285,13 +341,24 @@ impl Suite {
             dir,
             "manifest.hex",
             &file(
-                &[format!(
-                    "{:016x}{:016x}{:08x}{:08x}",
-                    m.cap,
-                    m.ecap,
-                    m.mem_latency,
-                    u32::from(m.config == DutConfig::Tiny)
-                )],
+                &[
+                    format!(
+                        "{:016x}{:016x}{:08x}{:08x}",
+                        m.cap,
+                        m.ecap,
+                        m.mem_latency,
+                        u32::from(m.config == DutConfig::Tiny)
+                    ),
+                    format!(
+                        "{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+                        m.timing.mem_latency_max.max(m.mem_latency),
+                        m.timing.mem_outstanding,
+                        m.timing.mem_ready,
+                        u32::from(m.timing.mem_out_of_order),
+                        m.timing.backpressure,
+                        0
+                    ),
+                ],
                 48,
             ),
         )?;
@@ -625,6 +692,31 @@ fn fits<T: TryFrom<u64>>(c: &Csv, line: usize, col: usize, v: u64) -> Result<T, 
     T::try_from(v).map_err(|_| c.err(line, col, format!("{v:#x} is out of range")))
 }
 
+/// The format-1.1 timing rows that differ from their defaults.
+fn timing_rows(m: &Manifest) -> Vec<(&'static str, String)> {
+    let (t, d) = (m.timing, Timing::plain(m.mem_latency));
+    let mut v = Vec::new();
+    if t.mem_latency_max != d.mem_latency_max {
+        v.push(("mem_latency_max", t.mem_latency_max.to_string()));
+    }
+    if t.mem_outstanding != d.mem_outstanding {
+        v.push(("mem_outstanding", t.mem_outstanding.to_string()));
+    }
+    if t.mem_ready != d.mem_ready {
+        v.push(("mem_ready", t.mem_ready.to_string()));
+    }
+    if t.mem_out_of_order != d.mem_out_of_order {
+        v.push((
+            "mem_out_of_order",
+            u32::from(t.mem_out_of_order).to_string(),
+        ));
+    }
+    if t.backpressure != d.backpressure {
+        v.push(("backpressure", t.backpressure.to_string()));
+    }
+    v
+}
+
 fn read_manifest(dir: &Path) -> Result<Manifest, VectorError> {
     let c = Csv::open(&dir.join("manifest.csv"), &["key", "value"])?;
     let mut kv: BTreeMap<String, (usize, String)> = BTreeMap::new();
@@ -669,6 +761,36 @@ fn read_manifest(dir: &Path) -> Result<Manifest, VectorError> {
         .parse()
         .map_err(|e: String| c.err(cl, 1, format!("config: {e}")))?;
     let mem_latency = num("mem_latency")?;
+    let lat = u32::try_from(mem_latency)
+        .ok()
+        .filter(|l| *l >= 1)
+        .ok_or_else(|| VectorError::File {
+            path: c.path.clone(),
+            what: format!("mem_latency {mem_latency} is not 1..=2^32-1"),
+        })?;
+    // Optional timing rows (format 1.1), each within its range.
+    let opt = |k: &str, lo: u64, hi: u64, dflt: u32| -> Result<u32, VectorError> {
+        match kv.get(k) {
+            None => Ok(dflt),
+            Some((line, v)) => parse_num(v)
+                .filter(|n| (lo..=hi).contains(n))
+                .map(|n| n as u32)
+                .ok_or_else(|| c.err(*line, 1, format!("{k}: {v:?} is not in {lo}..={hi}"))),
+        }
+    };
+    let d = Timing::plain(lat);
+    let timing = Timing {
+        mem_latency_max: opt(
+            "mem_latency_max",
+            u64::from(lat),
+            u64::from(u32::MAX),
+            d.mem_latency_max,
+        )?,
+        mem_outstanding: opt("mem_outstanding", 1, 64, d.mem_outstanding)?,
+        mem_ready: opt("mem_ready", 1, 100, d.mem_ready)?,
+        mem_out_of_order: opt("mem_out_of_order", 0, 1, 0)? == 1,
+        backpressure: opt("backpressure", 0, 90, d.backpressure)?,
+    };
     Ok(Manifest {
         major,
         minor,
@@ -679,13 +801,8 @@ fn read_manifest(dir: &Path) -> Result<Manifest, VectorError> {
         config,
         cap: num("cap")?,
         ecap: num("ecap")?,
-        mem_latency: u32::try_from(mem_latency)
-            .ok()
-            .filter(|l| *l >= 1)
-            .ok_or_else(|| VectorError::File {
-                path: c.path.clone(),
-                what: format!("mem_latency {mem_latency} is not 1..=2^32-1"),
-            })?,
+        mem_latency: lat,
+        timing,
     })
 }
 

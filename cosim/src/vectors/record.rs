@@ -226,6 +226,7 @@ impl Recorder {
                 cap: cfg.cap(),
                 ecap: cfg.ecap(),
                 mem_latency: 20,
+                timing: super::Timing::plain(20),
             },
             image: lines(&image).into_iter().collect(),
             steps: self.steps,

@@ -17,8 +17,7 @@
 use super::{Step, Suite};
 use crate::coverage::Coverage;
 use crate::hdr;
-use crate::memsrv::MemConfig;
-use crate::sim::{Egress, Knobs, Sabotage, Sim};
+use crate::sim::{Egress, Sabotage, Sim};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::{Model, ModelConfig, Msi, Outcome, Request};
 use iommu_driver::tlp::CplStatus;
@@ -125,6 +124,8 @@ fn replay_model(suite: &Suite) -> Report {
     let cfg = ModelConfig::from_cap_ecap(suite.manifest.cap, suite.manifest.ecap, 48);
     let mut model = Model::new(cfg);
     model.log_invalidations(true);
+    let (mem_cfg, knobs) = suite.manifest.timing.settings(suite.manifest.mem_latency);
+    rep.coverage.setup(&mem_cfg, &knobs);
     let mut mem = image(suite);
     let mut events: Vec<Msi> = Vec::new();
     for (i, s) in suite.steps.iter().enumerate() {
@@ -273,16 +274,12 @@ struct RtlReplay<'a> {
 
 impl<'a> RtlReplay<'a> {
     fn new(suite: &'a Suite) -> Self {
-        let mem = MemConfig {
-            latency_min: suite.manifest.mem_latency,
-            latency_max: suite.manifest.mem_latency,
-            ..MemConfig::default()
-        };
+        let (mem, knobs) = suite.manifest.timing.settings(suite.manifest.mem_latency);
         let sim = Sim::new(
             suite.manifest.config,
             image(suite),
             mem,
-            Knobs::full_speed(),
+            knobs,
             suite.manifest.seed,
         );
         RtlReplay {

@@ -2,7 +2,7 @@
 //! [`Recorder`]. Names are the folder names under `testvectors/`.
 
 use super::record::Recorder;
-use super::Suite;
+use super::{Suite, Timing};
 use crate::dut::DutConfig;
 use crate::hdr::Req;
 use iommu_driver::model::{ModelConfig, Outcome, Request};
@@ -19,6 +19,9 @@ struct Def {
     description: &'static str,
     config: DutConfig,
     body: fn(&mut Gen) -> Result<(), String>,
+    /// Base memory latency and the rest of the replay timing (`None`: fixed 20 cycles, no
+    /// back-pressure).
+    timing: Option<(u32, Timing)>,
 }
 
 const SUITES: &[Def] = &[
@@ -27,66 +30,107 @@ const SUITES: &[Def] = &[
         description: "DMA translation with 4 KiB / 2 MiB / 1 GiB pages; permission; not-present and address-width faults; register-based invalidation",
         config: DutConfig::Default,
         body: dma_translate,
+        timing: None,
     },
     Def {
         name: "dma-faults",
         description: "every DMA fault code (01h-0Eh and 30h) with its completion status and fault record; FPD; atomics (T2); malformed TLPs; reads of the interrupt window; RO and IDO attributes; register-based domain- and device-selective invalidations of the repaired entries",
         config: DutConfig::Default,
         body: dma_faults,
+        timing: None,
     },
     Def {
         name: "dma-walks",
         description: "3- 4- and 5-level walks with IOVAs that set every index bit of every level; queued invalidation",
         config: DutConfig::Default,
         body: dma_walks,
+        timing: None,
     },
     Def {
         name: "dma-invalidation",
         description: "invalidation edges: a page-selective invalidation over 2^AM pages probed at its first and last page and just outside; a replaced leaf table under a domain-selective invalidation (paging-structure cache); devices moved under a device-selective context invalidation with a function mask and under a domain-selective one",
         config: DutConfig::Default,
         body: dma_invalidation,
+        timing: None,
     },
     Def {
         name: "ir-remap-post",
         description: "interrupt remapping in x2APIC mode: remapped and posted interrupts (notification once) and every fault 20h-28h with FPD; an IRTE rewrite under an index-selective IEC invalidation",
         config: DutConfig::Default,
         body: ir_remap_post,
+        timing: None,
     },
     Def {
         name: "ir-sid-xapic",
         description: "interrupt remapping in xAPIC mode with compatibility format allowed: every source-ID check kind (SVT 00; 01 with SQ 00/01/10/11 inside and outside the mask; 10 bus ranges; 11) and remapping switched off and on again; an index-selective IEC invalidation of a block (IM=2)",
         config: DutConfig::Default,
         body: ir_sid_xapic,
+        timing: None,
     },
     Def {
         name: "rogue-sriov",
         description: "rogue devices behind an SR-IOV PF with ARI whose VFs span two buses: VFs reaching into other domains or unassigned; interrupts spoofed by DMA writes to the interrupt window; another VF's handle under the requester-ID and bus-range checks; compatibility-format injection; a fault flood past the fault records (PFO) drained by software",
         config: DutConfig::Default,
         body: rogue_sriov,
+        timing: Some((
+            30,
+            Timing {
+                backpressure: 40,
+                ..Timing::plain(30)
+            },
+        )),
     },
     Def {
         name: "qi-errors",
         description: "the invalidation queue: waits with status write and with IWC; invalid descriptor type and reserved fields stop it (IQE) with IQH on the bad descriptor; recovery",
         config: DutConfig::Default,
         body: qi_errors,
+        timing: None,
     },
     Def {
         name: "pcie-ordering",
         description: "PCIe ordering through the unit: batches of requests in flight together where a later request hits the IOTLB while an earlier posted write walks; writes and reads behind writes of the same device; RO and IDO relaxations; an MSI behind the DMA writes of its device and of another; a dropped write ahead of a hit; the replay checks that nothing passes what it may not pass",
         config: DutConfig::Default,
         body: pcie_ordering,
+        timing: Some((
+            10,
+            Timing {
+                mem_latency_max: 80,
+                mem_outstanding: 8,
+                mem_ready: 70,
+                mem_out_of_order: true,
+                backpressure: 30,
+            },
+        )),
     },
     Def {
         name: "random-mix",
         description: "a seeded random mix from the golden model alone: DMA reads writes and atomics of random sizes over 4 KiB / 2 MiB / 1 GiB mappings in 3- 4- and 5-level domains (mapped or not; with FPD and pass-through devices); remappable and compatibility MSIs through remapped and posted IRTEs with every source check; unmaps and remaps under page- domain- and global invalidations; IRTE rewrites under IEC invalidations; fault servicing",
         config: DutConfig::Default,
         body: random_mix,
+        timing: Some((
+            20,
+            Timing {
+                mem_latency_max: 150,
+                mem_outstanding: 16,
+                mem_ready: 80,
+                mem_out_of_order: true,
+                backpressure: 25,
+            },
+        )),
     },
     Def {
         name: "dma-translate-tiny",
         description: "the dma-translate traffic on the tiny configuration (2-entry caches and one walker)",
         config: DutConfig::Tiny,
         body: dma_translate,
+        timing: Some((
+            5,
+            Timing {
+                mem_outstanding: 1,
+                ..Timing::plain(5)
+            },
+        )),
     },
 ];
 
@@ -123,9 +167,14 @@ pub fn generate(name: &str) -> Result<Suite, String> {
     let mut g = Gen { os, tag: 0 };
     (d.body)(&mut g)?;
     let seed = if d.name == "random-mix" { MIX_SEED } else { 0 };
-    Ok(g.os
-        .into_platform()
-        .finish(d.name, d.description, seed, d.config))
+    let mut suite =
+        g.os.into_platform()
+            .finish(d.name, d.description, seed, d.config);
+    if let Some((lat, t)) = d.timing {
+        suite.manifest.mem_latency = lat;
+        suite.manifest.timing = t;
+    }
+    Ok(suite)
 }
 
 /// The OS driver over the recorder, and request helpers.
