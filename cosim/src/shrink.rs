@@ -23,24 +23,21 @@ use crate::vectors::{Step, Suite};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::ModelConfig;
 
-/// The suite the golden model makes of `steps` from memory `image` (allowed sets that leave the
-/// final state to the unit's choice are recorded, not refused).
+/// The suite the golden model makes of `steps` from memory `image`, named and configured as
+/// `o` says (allowed sets that leave the final state to the unit's choice are recorded, not
+/// refused).
 pub fn suite_from_steps(
-    cap: u64,
-    ecap: u64,
-    config: DutConfig,
+    o: &ShrinkOpts,
     image: &HostMemory,
     steps: &[Step],
-    name: &str,
-    description: &str,
-    seed: u64,
 ) -> Result<Suite, String> {
-    let mut r = Recorder::from_image(ModelConfig::from_cap_ecap(cap, ecap, 48), image.clone());
+    let cfg = ModelConfig::from_cap_ecap(o.cap, o.ecap, 48);
+    let mut r = Recorder::from_image(cfg, image.clone());
     r.lenient = true;
     for s in steps {
         r.feed(s)?;
     }
-    Ok(r.finish(name, description, seed, config))
+    Ok(r.finish(&o.name, &o.description, o.seed, o.config))
 }
 
 /// A shrunk failure.
@@ -83,18 +80,7 @@ struct Search<'a> {
 
 impl Search<'_> {
     fn suite(&self, steps: &[Step]) -> Option<Suite> {
-        let o = self.opts;
-        suite_from_steps(
-            o.cap,
-            o.ecap,
-            o.config,
-            self.image,
-            steps,
-            &o.name,
-            &o.description,
-            o.seed,
-        )
-        .ok()
+        suite_from_steps(self.opts, self.image, steps).ok()
     }
 
     /// First failure of `steps` on the RTL, if any.

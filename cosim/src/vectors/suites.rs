@@ -104,6 +104,13 @@ const SUITES: &[Def] = &[
         )),
     },
     Def {
+        name: "stale-window",
+        description: "the stale window: a leaf unmapped and one remapped a context entry moved to another domain and an IRTE withdrawn each without invalidation (the old and the new outcome both allowed; the faults among the alternatives suppressed by FPD so that either leaves the same fault state) then after the invalidation only the new one",
+        config: DutConfig::Default,
+        body: stale_window,
+        timing: None,
+    },
+    Def {
         name: "random-mix",
         description: "a seeded random mix from the golden model alone: DMA reads writes and atomics of random sizes over 4 KiB / 2 MiB / 1 GiB mappings in 3- 4- and 5-level domains (mapped or not; with FPD and pass-through devices); remappable and compatibility MSIs through remapped and posted IRTEs with every source check; unmaps and remaps under page- domain- and global invalidations; IRTE rewrites under IEC invalidations; fault servicing",
         config: DutConfig::Default,
@@ -878,6 +885,96 @@ fn pcie_ordering(g: &mut Gen) -> Result<(), String> {
     Ok(())
 }
 
+fn stale_window(g: &mut Gen) -> Result<(), String> {
+    use iommu_driver::os::DeviceAssignment;
+    let (d1, d2, d3) = (DomainId(1), DomainId(2), DomainId(3));
+    for d in [d1, d2, d3] {
+        Gen::e(g.os.create_domain(d, 4))?;
+    }
+    // DEV_A suppresses its faults (FPD) so that a stale alternative and a fault leave the same
+    // fault records; DEV_B in another domain records its faults.
+    Gen::e(g.os.assign_device_with(DEV_A, DeviceAssignment::translated(d1).with_fpd(true)))?;
+    Gen::e(g.os.assign_device(DEV_B, d2))?;
+    for (did, base) in [
+        (1u16, 0x5_0000_0000u64),
+        (2, 0x6_0000_0000),
+        (3, 0x7_0000_0000),
+    ] {
+        for i in 0..4u64 {
+            g.map(
+                did,
+                0x10_0000 + (i << 12),
+                base + (i << 12),
+                PageSize::Size4K,
+                Perms::RW,
+            )?;
+        }
+    }
+    Gen::e(g.os.bring_up(BringUp {
+        qi: true,
+        ir: Some((3, true, false)),
+        te: true,
+    }))?;
+    Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
+    Gen::e(g.os.set_irte_remapped(
+        4,
+        &RemappedIrte {
+            fpd: true,
+            ..RemappedIrte::simple(0x44, 5, DEV_A.0)
+        },
+    ))?;
+    // Warm what goes stale: the leaves, the context entry, the IRTE.
+    for i in 0..4u64 {
+        g.read(DEV_A, 0x10_0000 + (i << 12), 8)?;
+    }
+    g.read(DEV_B, 0x10_0000, 8)?;
+    msi(g, DEV_A, MsiMessage::remappable(4, None))?;
+    // 1. Page 0 unmapped and page 1 remapped, no invalidation: old or new.
+    Gen::e(g.os.unmap(d1, Iova(0x10_0000), PageSize::Size4K))?;
+    Gen::e(g.os.unmap(d1, Iova(0x10_1000), PageSize::Size4K))?;
+    g.map(1, 0x10_1000, 0x5_1000_0000, PageSize::Size4K, Perms::RO)?;
+    g.read(DEV_A, 0x10_0000, 8)?;
+    g.write(DEV_A, 0x10_0040, 8)?;
+    g.read(DEV_A, 0x10_1000, 8)?;
+    g.write(DEV_A, 0x10_1040, 8)?;
+    // ...and another domain's page, never cached, is not affected.
+    g.read(DEV_B, 0x10_2000, 8)?;
+    // 2. The IRTE withdrawn (P=0, FPD=1), no IEC invalidation: the old message or nothing.
+    Gen::e(g.os.write_irte_raw(4, 0b10))?;
+    msi(g, DEV_A, MsiMessage::remappable(4, None))?;
+    // 3. After the invalidations only the new outcomes.
+    Gen::e(g.os.invalidate(&[
+        InvRequest::IotlbPage {
+            did: d1,
+            addr: Iova(0x10_0000),
+            am: 1,
+            ih: false,
+        },
+        InvRequest::IecIndex { iidx: 4, im: 0 },
+    ]))?;
+    g.read(DEV_A, 0x10_0000, 8)?;
+    g.read(DEV_A, 0x10_1000, 8)?;
+    g.write(DEV_A, 0x10_1040, 8)?;
+    msi(g, DEV_A, MsiMessage::remappable(4, None))?;
+    // 4. DEV_A moved to domain 3 without a context invalidation: either domain's page; then
+    // the device-selective invalidation and the old domain's IOTLB: domain 3's only.
+    Gen::e(g.os.assign_device_with(DEV_A, DeviceAssignment::translated(d3).with_fpd(true)))?;
+    g.read(DEV_A, 0x10_2000, 8)?;
+    g.read(DEV_A, 0x10_3000, 8)?;
+    Gen::e(g.os.invalidate(&[
+        InvRequest::ContextDevice {
+            did: d1,
+            sid: DEV_A,
+            fm: 0,
+        },
+        InvRequest::IotlbDomain(d1),
+    ]))?;
+    g.read(DEV_A, 0x10_2000, 8)?;
+    g.read(DEV_A, 0x10_3000, 8)?;
+    g.faults()?;
+    Ok(())
+}
+
 /// Seed of the `random-mix` suite (its manifest states it).
 const MIX_SEED: u64 = 0x1f00;
 /// Requests of the `random-mix` suite.
@@ -887,7 +984,7 @@ fn random_mix(g: &mut Gen) -> Result<(), String> {
     use iommu_driver::os::DeviceAssignment;
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(MIX_SEED);
-    let caps = g.os.caps().clone();
+    let caps = *g.os.caps();
     let mgaw = u32::from(caps.mgaw) + 1;
     // Domains 1..=3 of 3, 4 and 5 levels (as supported), two devices each on buses 1..3, a
     // device with FPD and a pass-through one.
@@ -956,7 +1053,7 @@ fn random_mix(g: &mut Gen) -> Result<(), String> {
             return Ok(());
         }
         let perms = [Perms::RW, Perms::RW, Perms::RO, Perms::WO][rng.gen_range(0..4)];
-        next_hpa = (next_hpa + bytes - 1) / bytes * bytes;
+        next_hpa = next_hpa.div_ceil(bytes) * bytes;
         let hpa = next_hpa;
         next_hpa += bytes;
         if g.os
