@@ -176,3 +176,24 @@ fn fault_event_suppressed_while_iqe_set() {
     assert_eq!(fsts(&mut os), unit::FSTS_IQE | fsts_ppf(0));
     assert!(events(&mut os).is_empty());
 }
+
+#[test]
+fn fault_records_are_listed_without_clearing_them() {
+    let mut os = dma_setup();
+    assert_eq!(read(&mut os, stranger(1), ADDR), ur(0x01));
+    assert_eq!(read(&mut os, stranger(2), ADDR), ur(0x01));
+    let recs = os.fault_records().unwrap();
+    assert_eq!(recs.len(), 2);
+    let r = recs[1].record();
+    assert_eq!(
+        (recs[1].index, r.fr, r.sid, r.t, r.f),
+        (1, 0x01, stranger(2), true, true)
+    );
+    assert_eq!(r.fi, ADDR & !0xFFF);
+    // Listing again finds the same records: nothing was cleared, PPF stays.
+    assert_eq!(os.fault_records().unwrap(), recs);
+    assert_eq!(fsts(&mut os), fsts_ppf(0));
+    // The handler takes them; then there is nothing to list.
+    assert_eq!(os.handle_faults().unwrap().records, recs);
+    assert!(os.fault_records().unwrap().is_empty());
+}

@@ -7,8 +7,9 @@ use crate::types::Hpa;
 use crate::vtd::fault::FaultReason;
 use thiserror::Error;
 
-/// One upstream request as it enters the unit (the DUT's `up_hdr` / `up_data0`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+/// One upstream request as it enters the unit (the DUT's `up_hdr` / `up_data0`). `Debug`
+/// prints the header DWs and the data in hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Request {
     /// Raw TLP header DWs as on the wire, DW0 first (a 3DW header leaves `hdr[3]` unused).
     pub hdr: [u32; 4],
@@ -34,11 +35,58 @@ impl Request {
     }
 }
 
-/// A message-signalled interrupt: a DWORD write of `data` to `addr`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+/// A message-signalled interrupt: a DWORD write of `data` to `addr`. `Debug` prints both in hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Msi {
     pub addr: u64,
     pub data: u32,
+}
+
+impl std::fmt::Debug for Msi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Msi {{ addr: {:#x}, data: {:#x} }}",
+            self.addr, self.data
+        )
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Request {{ hdr: [{:#010x}, {:#010x}, {:#010x}, {:#010x}], data0: {:#010x} }}",
+            self.hdr[0], self.hdr[1], self.hdr[2], self.hdr[3], self.data0
+        )
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_message_data_print_in_hex() {
+        let m = Msi {
+            addr: 0xFEE0_1000,
+            data: 0x4041,
+        };
+        assert_eq!(format!("{m:?}"), "Msi { addr: 0xfee01000, data: 0x4041 }");
+        let o = Outcome::Interrupt { msi: m };
+        assert_eq!(
+            format!("{o:?}"),
+            "Interrupt { msi: Msi { addr: 0xfee01000, data: 0x4041 } }"
+        );
+        let r = Request {
+            hdr: [0x4000_0001, 0x0100_00ff, 0xfee0_0010, 0],
+            data0: 0x22,
+        };
+        assert_eq!(
+            format!("{r:?}"),
+            "Request { hdr: [0x40000001, 0x010000ff, 0xfee00010, 0x00000000], data0: 0x00000022 }"
+        );
+    }
 }
 
 /// What the unit does with one upstream request.

@@ -170,11 +170,21 @@ impl PostedInterruptDescriptor {
     }
 }
 
-/// An MSI (address, data) as a device writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An MSI (address, data) as a device writes it. `Debug` prints both in hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct MsiMessage {
     pub addr: u64,
     pub data: u32,
+}
+
+impl std::fmt::Debug for MsiMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MsiMessage {{ addr: {:#x}, data: {:#x} }}",
+            self.addr, self.data
+        )
+    }
 }
 
 impl MsiMessage {

@@ -587,6 +587,20 @@ impl<P: Platform> Iommu<P> {
         Ok((hi as u128) << 64 | lo as u128)
     }
 
+    /// Every fault-recording register holding a record (F=1), in index order, read and left as
+    /// it is: nothing is cleared, so a test can look at the records and still leave them to the
+    /// fault handler ([`Iommu::handle_faults`]). Each entry decodes with [`FaultEntry::record`].
+    pub fn fault_records(&mut self) -> Result<Vec<FaultEntry>, OsError> {
+        let mut v = Vec::new();
+        for index in 0..self.caps.num_fault_records.max(1) {
+            let raw = self.read_frcd(index)?;
+            if raw >> 127 != 0 {
+                v.push(FaultEntry { index, raw });
+            }
+        }
+        Ok(v)
+    }
+
     /// The primary fault handler, as Linux's `dmar_fault`: read FSTS; if PPF, walk the FRCDs from
     /// FRI while F=1 (reading the top dword first), record each, clear F by writing bit 31 of the
     /// dword at +12, advance modulo NFR+1; finally write PFO|PPF to FSTS.
