@@ -113,6 +113,23 @@ pub struct Info {
     pub ph: u8,
 }
 
+/// May a request leave the unit (toward memory or the interrupt controller) before an earlier
+/// one? decisions.md "Ordering": a posted write or a read never passes an earlier posted write
+/// unless it has RO=1, or IDO=1 and another requester ID; interrupt requests (`*_irq`) are posted
+/// writes ordered only with the DMA writes of the same device. Completions to the device travel
+/// the other way and are not ordered with upstream writes.
+pub fn may_pass(later: &Info, later_irq: bool, earlier: &Info, earlier_irq: bool) -> bool {
+    let (l, e) = (later, earlier);
+    if !e.posted || l.ro || (l.ido && l.rid != e.rid) {
+        return true;
+    }
+    if later_irq != earlier_irq {
+        // An interrupt and a DMA request: ordered only between posted writes of one device.
+        return !(l.posted && l.rid == e.rid);
+    }
+    false
+}
+
 /// Decode the fields of `hdr` the harness needs (no validity checks: the model judges those).
 pub fn info(hdr: &[u32; 4]) -> Info {
     let dw0 = hdr[0];

@@ -401,7 +401,7 @@ pub(crate) fn micro_arch(offset: u16) -> bool {
 
 /// IQH, FSTS and IQT: what must agree once the DUT's queue has caught up with the model's.
 const IQH_REG: u16 = 0x080;
-const IQT_REG: u16 = 0x088;
+pub(crate) const IQT_REG: u16 = 0x088;
 const FSTS_REG: u16 = 0x034;
 const FSTS_IQE: u64 = 1 << 4;
 
@@ -1170,21 +1170,10 @@ impl Lockstep {
             .position(|p| p.tag == tag && p.accepted_at.is_some() && p.seen.is_none())
     }
 
-    /// May `later` leave the DUT (toward memory or the interrupt controller) before the earlier
-    /// `earlier`? decisions.md "Ordering": a posted write or a read never passes an earlier posted
-    /// write unless it has RO=1, or IDO=1 and another requester ID; interrupt requests are posted
-    /// writes ordered with the DMA writes of the same device. Completions to the device travel the
-    /// other way and are not ordered with upstream writes.
+    /// May `later` leave the DUT before the earlier `earlier` ([`hdr::may_pass`], with the
+    /// interrupt requests known from the allowed sets)?
     fn may_pass(later: &Pend, earlier: &Pend) -> bool {
-        let (l, e) = (&later.info, &earlier.info);
-        if !e.posted || l.ro || (l.ido && l.rid != e.rid) {
-            return true;
-        }
-        if later.irq != earlier.irq {
-            // An interrupt and a DMA request: ordered only between posted writes of one device.
-            return !(l.posted && l.rid == e.rid);
-        }
-        false
+        hdr::may_pass(&later.info, later.irq, &earlier.info, earlier.irq)
     }
 
     /// An outcome without egress (a drop, or a posting without notification) is allowed.

@@ -7,7 +7,7 @@ use iommu_cosim::dut::DutConfig;
 use iommu_cosim::lockstep::{Stats, MAX_WORLDS};
 use iommu_cosim::measure::{run_measure, MeasureOpts};
 use iommu_cosim::regress::{run_seed, RunOpts, SeedResult};
-use iommu_cosim::report::Report;
+use iommu_cosim::report::{xml_escape, Report};
 use iommu_cosim::scenario::{run_nic, NicOpts};
 use iommu_cosim::shrink::{shrink, ShrinkOpts};
 use iommu_cosim::sim::Sabotage;
@@ -843,13 +843,6 @@ fn vectors(c: VectorsCmd) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn write_junit(

@@ -80,7 +80,8 @@ fn one_line(s: &str) -> String {
         .join(" | ")
 }
 
-fn xml_escape(s: &str) -> String {
+/// `s` with `&`, `<`, `>` and `"` escaped, for XML text and double-quoted attribute values.
+pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -87,11 +87,7 @@ impl Search<'_> {
     fn first_failure(&mut self, steps: &[Step]) -> Option<Failure> {
         self.trials += 1;
         (self.progress)(self.trials, steps.len());
-        let s = self.suite(steps)?;
-        replay_sabotaged(&s, self.opts.sabotage)
-            .failures
-            .into_iter()
-            .next()
+        first_failure(&self.suite(steps)?, self.opts.sabotage)
     }
 
     /// Does `steps` still fail the same way?
@@ -161,6 +157,14 @@ impl Search<'_> {
     }
 }
 
+/// The first failed check of `suite` on the RTL with `sabotage` injected, if any.
+fn first_failure(suite: &Suite, sabotage: Option<Sabotage>) -> Option<Failure> {
+    replay_sabotaged(suite, sabotage)
+        .failures
+        .into_iter()
+        .next()
+}
+
 fn step_index(f: &Failure) -> Option<usize> {
     f.at.strip_prefix("step ")?.parse().ok()
 }
@@ -190,11 +194,7 @@ pub fn shrink(
         .suite(&log.steps)
         .ok_or("the golden model cannot make a suite of the run's stimulus")?;
     search.trials += 1;
-    let Some(first) = replay_sabotaged(&full, opts.sabotage)
-        .failures
-        .into_iter()
-        .next()
-    else {
+    let Some(first) = first_failure(&full, opts.sabotage) else {
         return Ok(None);
     };
     search.what = first.what.clone();
@@ -224,10 +224,7 @@ pub fn shrink(
     let suite = search
         .suite(&steps)
         .ok_or("the golden model cannot make a suite of the shrunk stimulus")?;
-    let failure = replay_sabotaged(&suite, opts.sabotage)
-        .failures
-        .into_iter()
-        .next()
+    let failure = first_failure(&suite, opts.sabotage)
         .ok_or("the shrunk suite passes (the search kept a subset that did not fail)")?;
     Ok(Some(Shrunk {
         suite,

@@ -18,6 +18,18 @@ use std::collections::BTreeMap;
 /// architectural counters (faults recorded, invalidation descriptors completed).
 const FINAL_REGS: [(u16, u8); 4] = [(0x034, 4), (0x038, 4), (0x340, 8), (0x348, 8)];
 
+/// The registers `final.csv` checks: [`FINAL_REGS`], then both qwords of every fault-recording
+/// register.
+fn checked_regs(cfg: &ModelConfig) -> Vec<(u16, u8)> {
+    let base = cfg.frcd_base() as u16;
+    let mut regs: Vec<(u16, u8)> = FINAL_REGS.to_vec();
+    for n in 0..cfg.num_fault_records() as u16 {
+        regs.push((base + 16 * n, 8));
+        regs.push((base + 16 * n + 8, 8));
+    }
+    regs
+}
+
 /// The golden model as a platform that records a suite.
 pub struct Recorder {
     plat: ModelPlatform,
@@ -194,15 +206,9 @@ impl Recorder {
         let mut m = self.plat.model.clone();
         let mut mem = self.plat.mem.clone();
         m.commit_variant(&mut mem, req, o, k).ok()?;
-        let cfg = m.config().clone();
-        let base = cfg.frcd_base() as u16;
         let mut regs: Vec<u64> = Vec::new();
-        for (off, size) in FINAL_REGS {
+        for (off, size) in checked_regs(m.config()) {
             regs.push(m.reg_read(&mut mem, off, size).ok()?);
-        }
-        for n in 0..cfg.num_fault_records() as u16 {
-            regs.push(m.reg_read(&mut mem, base + 16 * n, 8).ok()?);
-            regs.push(m.reg_read(&mut mem, base + 16 * n + 8, 8).ok()?);
         }
         let counters = (
             m.reg_read(&mut mem, 0x330, 8).ok()?,
@@ -219,13 +225,7 @@ impl Recorder {
         self.take_events();
         let cfg = self.plat.model.config().clone();
         let mut final_regs = Vec::new();
-        let base = cfg.frcd_base() as u16;
-        let mut regs: Vec<(u16, u8)> = FINAL_REGS.to_vec();
-        for n in 0..cfg.num_fault_records() as u16 {
-            regs.push((base + 16 * n, 8));
-            regs.push((base + 16 * n + 8, 8));
-        }
-        for (off, size) in regs {
+        for (off, size) in checked_regs(&cfg) {
             if let Ok(v) = self.plat.model.reg_read(&mut self.plat.mem, off, size) {
                 final_regs.push((off, size, v));
             }

@@ -17,6 +17,7 @@
 use super::{Step, Suite};
 use crate::coverage::Coverage;
 use crate::hdr;
+use crate::lockstep::IQT_REG;
 use crate::sim::{Egress, Sabotage, Sim};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::{Model, ModelConfig, Msi, Outcome, Request};
@@ -101,9 +102,6 @@ pub fn replay_sabotaged(suite: &Suite, sabotage: Option<Sabotage>) -> Report {
     r.sim.sabotage = sabotage;
     r.run()
 }
-
-/// IQT_REG: a write there submits queued invalidations.
-const IQT_REG: u16 = 0x088;
 
 fn image(suite: &Suite) -> HostMemory {
     let mut m = HostMemory::new();
@@ -250,18 +248,15 @@ fn is_interrupt(h: &[u32; 4]) -> bool {
 }
 
 /// May request `later` leave the unit (downstream or as an interrupt) before the earlier
-/// `earlier`? decisions.md "Ordering", as the scoreboard applies it: a posted write or a read
-/// never passes an earlier posted write unless it has RO=1, or IDO=1 and another requester ID;
-/// interrupt requests are posted writes ordered with the DMA writes of the same device.
+/// `earlier`? The scoreboard's rule ([`hdr::may_pass`]), with interrupt requests told by their
+/// header.
 pub fn may_pass(later: &[u32; 4], earlier: &[u32; 4]) -> bool {
-    let (l, e) = (hdr::info(later), hdr::info(earlier));
-    if !e.posted || l.ro || (l.ido && l.rid != e.rid) {
-        return true;
-    }
-    if is_interrupt(later) != is_interrupt(earlier) {
-        return !(l.posted && l.rid == e.rid);
-    }
-    false
+    hdr::may_pass(
+        &hdr::info(later),
+        is_interrupt(later),
+        &hdr::info(earlier),
+        is_interrupt(earlier),
+    )
 }
 
 struct RtlReplay<'a> {

@@ -1185,33 +1185,17 @@ fn random_mix(g: &mut Gen) -> Result<(), String> {
                 let (k, iova, size) = maps.swap_remove(rng.gen_range(0..maps.len()));
                 let did = DomainId(doms[k].0);
                 Gen::e(g.os.unmap(did, Iova(iova), size))?;
-                let am = match size {
-                    PageSize::Size4K => 0,
-                    PageSize::Size2M => 9,
-                    PageSize::Size1G => 18,
-                };
+                // Page-selective needs an AM covering the page; beyond MAMV, domain-selective.
                 let inv = match rng.gen_range(0..4) {
                     0 => InvRequest::IotlbDomain(did),
                     1 => InvRequest::IotlbGlobal,
+                    _ if size.am() > caps.mamv => InvRequest::IotlbDomain(did),
                     _ => InvRequest::IotlbPage {
                         did,
                         addr: Iova(iova),
-                        am: am.min(caps.mamv),
+                        am: size.am(),
                         ih: false,
                     },
-                };
-                let inv = match inv {
-                    InvRequest::IotlbPage { am, .. }
-                        if am
-                            < match size {
-                                PageSize::Size4K => 0,
-                                PageSize::Size2M => 9,
-                                PageSize::Size1G => 18,
-                            } =>
-                    {
-                        InvRequest::IotlbDomain(did)
-                    }
-                    i => i,
                 };
                 Gen::e(g.os.invalidate(&[inv]))?;
             } else if what < 7 {
