@@ -14,23 +14,48 @@ use std::path::Path;
 pub struct DutIn {
     /// Header word `i` = bits `32*i+31 .. 32*i` of `up_hdr` (word 3 = TLP DW0).
     pub up_hdr: [u32; 4],
+    /// `mem_rsp_data[127:0]`: the 16 bytes of a memory response, word `i` = bits `32*i+31 .. 32*i`
+    /// (byte 0 in bits 7:0).
     pub mem_rsp_data: [u32; 4],
+    /// `csr_wdata[63:0]`: register write data (for a 4-byte access only bits 31:0 count).
     pub csr_wdata: u64,
+    /// `up_data0[31:0]`: the first payload DW of the upstream request as a little-endian value (the
+    /// MSI data).
     pub up_data0: u32,
+    /// `mem_rsp_id`: id of the memory request being answered (the `mem_req_id` it echoes).
     pub mem_rsp_id: u32,
+    /// `up_tag[15:0]`: harness sequence tag of the upstream request, returned on `dn_tag` /
+    /// `cpl_tag`.
     pub up_tag: u16,
+    /// `csr_addr[11:0]`: byte offset of the register access.
     pub csr_addr: u16,
+    /// `rst_n`: asynchronous reset, active low (0 = held in reset).
     pub rst_n: u8,
+    /// `up_valid`: an upstream request beat is offered on `up_hdr` / `up_data0` / `up_tag`.
     pub up_valid: u8,
+    /// `dn_ready`: the harness accepts the translated request on the `dn_*` outputs.
     pub dn_ready: u8,
+    /// `cpl_ready`: the harness accepts the completion on the `cpl_*` outputs.
     pub cpl_ready: u8,
+    /// `irq_ready`: the harness accepts the interrupt message on `irq_addr` / `irq_data`.
     pub irq_ready: u8,
+    /// `mem_req_ready`: the memory side accepts the request on the `mem_req_*` outputs.
     pub mem_req_ready: u8,
+    /// `mem_rsp_valid`: a memory response is presented this cycle (there is no ready; it is always
+    /// taken).
     pub mem_rsp_valid: u8,
+    /// `mem_rsp_err`: the answered access failed; this is how table-read and status-write errors
+    /// are injected.
     pub mem_rsp_err: u8,
+    /// `csr_valid`: a register access is offered on `csr_write` / `csr_addr` / `csr_size` /
+    /// `csr_wdata`.
     pub csr_valid: u8,
+    /// `csr_write`: 1 = the register access is a write, 0 = a read.
     pub csr_write: u8,
+    /// `csr_size`: access size in bytes, 4 or 8 (naturally aligned); other values are ignored by
+    /// the RTL.
     pub csr_size: u8,
+    /// Padding so the layout matches `CosimIn`; not a port, keep it 0.
     pub pad0: u8,
 }
 
@@ -38,25 +63,53 @@ pub struct DutIn {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DutOut {
+    /// `dn_hdr[127:0]`: the translated request header (output address in place of the input one),
+    /// word 3 = DW0.
     pub dn_hdr: [u32; 4],
+    /// `cpl_hdr[95:0]`: the UR/CA completion header, word 2 = DW0 (see [`cpl_from_port`]).
     pub cpl_hdr: [u32; 3],
+    /// `mem_req_wdata[127:0]`: write data of a memory request, or for op 2 the vector (bits 7:0)
+    /// and URG (bit 8).
     pub mem_req_wdata: [u32; 4],
+    /// `irq_data[31:0]`: data of the outgoing interrupt message (MSI data, or FEDATA for a fault
+    /// event).
     pub irq_data: u32,
+    /// `irq_addr[63:0]`: address of the outgoing interrupt message (MSI address, or FEUADDR:FEADDR
+    /// for a fault event).
     pub irq_addr: u64,
+    /// `mem_req_addr[63:0]`: byte address of the memory request.
     pub mem_req_addr: u64,
+    /// `csr_rdata[63:0]`: read data of the register access finishing this cycle (0 for writes).
     pub csr_rdata: u64,
+    /// `mem_req_id`: id of the memory request (walker n = n, interrupt remapping = WALKERS, QI =
+    /// WALKERS+1).
     pub mem_req_id: u32,
+    /// `dn_tag[15:0]`: the `up_tag` of the request leaving on `dn_hdr`.
     pub dn_tag: u16,
+    /// `cpl_tag[15:0]`: the `up_tag` of the request this completion answers.
     pub cpl_tag: u16,
+    /// `mem_req_wstrb[15:0]`: byte strobes of a memory write, bit `b` enabling byte `b` of
+    /// `mem_req_wdata`.
     pub mem_req_wstrb: u16,
+    /// `up_ready`: the DUT accepts the upstream request beat offered this cycle.
     pub up_ready: u8,
+    /// `dn_valid`: a translated request is presented on `dn_hdr` / `dn_tag`.
     pub dn_valid: u8,
+    /// `cpl_valid`: a completion is presented on `cpl_hdr` / `cpl_tag`.
     pub cpl_valid: u8,
+    /// `irq_valid`: an interrupt message is presented on `irq_addr` / `irq_data`.
     pub irq_valid: u8,
+    /// `mem_req_valid`: a memory request is presented on the `mem_req_*` outputs.
     pub mem_req_valid: u8,
+    /// `mem_req_op`: memory operation: 0 = 16-byte read, 1 = strobed 16-byte write, 2 = atomic
+    /// posted-interrupt descriptor update.
     pub mem_req_op: u8,
+    /// `csr_ready`: the DUT accepts the register access offered this cycle.
     pub csr_ready: u8,
+    /// `csr_rvalid`: one pulse per accepted register access, in order; `csr_rdata` is valid with
+    /// it.
     pub csr_rvalid: u8,
+    /// Padding so the layout matches `CosimOut`; not a port.
     pub pad0: [u8; 6],
 }
 
@@ -84,6 +137,8 @@ pub enum DutConfig {
 }
 
 impl DutConfig {
+    /// Lower-case name of the configuration as used on the command line and in reports (`default`,
+    /// `tiny`).
     pub fn name(self) -> &'static str {
         match self {
             DutConfig::Default => "default",
@@ -168,6 +223,7 @@ impl Dut {
         }
     }
 
+    /// The parameter set this model was built from.
     pub fn config(&self) -> DutConfig {
         self.config
     }

@@ -20,14 +20,21 @@ pub enum Kind {
 /// Fields of a request header as the harness builds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Req {
+    /// Which request this is; selects Fmt/Type.
     pub kind: Kind,
+    /// Requester ID (bus/device/function), DW1 bits 31:16.
     pub rid: u16,
+    /// Tag, DW1 bits 15:8.
     pub tag: u8,
+    /// Byte address; the low two bits are dropped when encoding.
     pub addr: u64,
     /// Length in DWs (1..=1024; 1024 is encoded as 0).
     pub len_dw: u16,
+    /// First DW byte enables, DW1 bits 3:0.
     pub first_be: u8,
+    /// Last DW byte enables, DW1 bits 7:4 (0 for a one-DW request).
     pub last_be: u8,
+    /// Traffic class, DW0 bits 22:20.
     pub tc: u8,
     /// Attr bits: bit 0 NS, bit 1 RO, bit 2 IDO.
     pub attr: u8,
@@ -97,10 +104,13 @@ impl Req {
 /// What the ordering rules and the checks need to know about a request header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Info {
+    /// Fmt field, DW0 bits 31:29.
     pub fmt: u8,
+    /// Type field, DW0 bits 28:24.
     pub ty: u8,
     /// Memory write (posted).
     pub posted: bool,
+    /// Requester ID, DW1 bits 31:16.
     pub rid: u16,
     /// Attr RO (relaxed ordering).
     pub ro: bool,
@@ -110,6 +120,7 @@ pub struct Info {
     pub four_dw: bool,
     /// Request address (DW aligned) and PH bits.
     pub addr: u64,
+    /// Processing Hint bits, the low two bits of the last address DW.
     pub ph: u8,
 }
 
@@ -180,15 +191,21 @@ pub fn translated(hdr: &[u32; 4], out_addr: u64) -> [u32; 4] {
 /// Fields of a completion header (3 DWs, DW0 first) the checks compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CplInfo {
+    /// Fmt field, DW0 bits 31:29 (000 for a completion without data).
     pub fmt: u8,
+    /// Type field, DW0 bits 28:24 (01010 for a completion).
     pub ty: u8,
+    /// Completer ID, DW1 bits 31:16.
     pub completer: u16,
     /// Completion status: 0 SC, 1 UR, 2 CRS, 4 CA.
     pub status: u8,
+    /// Requester ID of the request completed, DW2 bits 31:16.
     pub requester: u16,
+    /// Tag of the request completed, DW2 bits 15:8.
     pub tag: u8,
 }
 
+/// Decode the fields of a completion header (DW0 first) that the checks compare.
 pub fn cpl_info(hdr: &[u32; 3]) -> CplInfo {
     CplInfo {
         fmt: (hdr[0] >> 29) as u8 & 7,

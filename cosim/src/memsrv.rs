@@ -59,24 +59,31 @@ struct Pending {
 /// Counters of the memory traffic served.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemStats {
+    /// Read requests (op 0) accepted.
     pub reads: u64,
+    /// Write requests (op 1) accepted.
     pub writes: u64,
     /// Posted-interrupt descriptor updates (op 2).
     pub posts: u64,
+    /// Requests answered with `mem_rsp_err`: failed reads, writes with a byte not written, and
+    /// unreadable posted-interrupt descriptors.
     pub errors: u64,
 }
 
 /// Serves the DUT's memory port.
 #[derive(Debug, Clone)]
 pub struct MemServer {
+    /// The knobs this server runs with.
     pub cfg: MemConfig,
     pending: Vec<Pending>,
+    /// Counts of the traffic served so far.
     pub stats: MemStats,
     /// Protocol violations seen (e.g. an id reused while outstanding).
     pub violations: Vec<String>,
 }
 
 impl MemServer {
+    /// A server with nothing outstanding and zeroed counters.
     pub fn new(cfg: MemConfig) -> Self {
         MemServer {
             cfg,

@@ -44,9 +44,13 @@ pub const COLUMNS: &[&str] = &[
 /// One row of `seeds.csv`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedRow {
+    /// The `seed` column: the random seed the row's run used.
     pub seed: u64,
+    /// The `config` column: the RTL parameter set (`default` or `tiny`).
     pub config: String,
+    /// The `requests_per_seed` column: upstream requests the run was asked to send.
     pub requests_per_seed: u64,
+    /// The `result` column: `pass` (true) or `fail` (false).
     pub passed: bool,
     /// `requests` .. `world_cap_hits`, in [`COLUMNS`] order.
     pub counts: [u64; 15],
@@ -57,8 +61,11 @@ pub struct SeedRow {
 /// One JUnit test case as written (kept verbatim through a merge).
 #[derive(Clone, Debug)]
 pub struct JunitCase {
+    /// Seed of the run this test case reports.
     pub seed: u64,
+    /// Wall-clock time of the run in seconds (the `time` attribute).
     pub secs: f64,
+    /// The seed failed, so the case holds a `<failure>` element.
     pub failed: bool,
     /// The `<testcase ...>` element, indented, with its trailing newline.
     pub xml: String,
@@ -67,8 +74,11 @@ pub struct JunitCase {
 /// Everything a report folder holds.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    /// The `seeds.csv` rows, sorted by seed.
     pub rows: Vec<SeedRow>,
+    /// The coverage of all seeds together (`coverage.csv`).
     pub coverage: Coverage,
+    /// The `junit.xml` test cases, one per seed.
     pub cases: Vec<JunitCase>,
 }
 

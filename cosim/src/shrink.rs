@@ -43,11 +43,13 @@ pub fn suite_from_steps(
 /// A shrunk failure.
 #[derive(Debug, Clone)]
 pub struct Shrunk {
+    /// The shrunk vector suite, built by the golden model from the remaining steps.
     pub suite: Suite,
     /// The first failed check of the shrunk suite on the RTL.
     pub failure: Failure,
     /// Steps and requests of the run's whole stimulus.
     pub from_steps: usize,
+    /// Requests (`Step::Request`) in the run's whole stimulus.
     pub from_requests: usize,
     /// Suites built and replayed.
     pub trials: usize,
@@ -58,11 +60,18 @@ pub struct Shrunk {
 /// What a shrink needs besides the stimulus.
 #[derive(Debug, Clone)]
 pub struct ShrinkOpts {
+    /// CAP register value the golden model is configured from (with `ecap`, via
+    /// `ModelConfig::from_cap_ecap`).
     pub cap: u64,
+    /// ECAP register value the golden model is configured from.
     pub ecap: u64,
+    /// The RTL parameter set every replay runs on.
     pub config: DutConfig,
+    /// Seed of the failing run, recorded in the suite.
     pub seed: u64,
+    /// Name given to the shrunk suite.
     pub name: String,
+    /// Description recorded in the shrunk suite.
     pub description: String,
     /// The bug injected in the run (the same is injected in every replay).
     pub sabotage: Option<Sabotage>,

@@ -63,22 +63,62 @@ pub const IMAGE_VERSION: u32 = 1;
 /// What is wrong with a memory image given to [`HostMemory::load`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ImageDefect {
+    /// The first 8 bytes are not [`IMAGE_MAGIC`].
     #[error("bad magic {found:02x?} (expected \"IOMMUMEM\")")]
-    BadMagic { found: Vec<u8> },
+    BadMagic {
+        /// The bytes found where the magic should be.
+        found: Vec<u8>,
+    },
+    /// The version field is not [`IMAGE_VERSION`].
     #[error("unsupported version {found} (this build reads version {IMAGE_VERSION})")]
-    UnsupportedVersion { found: u32 },
+    UnsupportedVersion {
+        /// The version number in the image.
+        found: u32,
+    },
+    /// The flags field has bits other than bit 0 (limit present) set.
     #[error("unknown flag bits {flags:#x}")]
-    UnknownFlags { flags: u32 },
+    UnknownFlags {
+        /// The whole flags field.
+        flags: u32,
+    },
+    /// The limit field is non-zero although flag bit 0 says no limit is present.
     #[error("limit field is {limit:#x} but the limit flag is clear")]
-    LimitWithoutFlag { limit: u64 },
+    LimitWithoutFlag {
+        /// The limit field's value.
+        limit: u64,
+    },
+    /// The image ends before a field or record is complete.
     #[error("file ends inside the {what}")]
-    Truncated { what: &'static str },
+    Truncated {
+        /// Which part of the image was cut short (e.g. "record data").
+        what: &'static str,
+    },
+    /// A data record has length 0.
     #[error("record {index} is empty")]
-    EmptyRecord { index: u64 },
+    EmptyRecord {
+        /// Zero-based index of the record.
+        index: u64,
+    },
+    /// A data record reaches past 2^64 or past the image's limit.
     #[error("record {index} [{base:#x}, +{len:#x}) is outside the address space or the limit")]
-    RecordOutOfRange { index: u64, base: u64, len: u64 },
+    RecordOutOfRange {
+        /// Zero-based index of the record.
+        index: u64,
+        /// The record's first host physical address.
+        base: u64,
+        /// The record's length in bytes.
+        len: u64,
+    },
+    /// A data record starts below the end of the previous one (records must ascend without
+    /// overlap).
     #[error("record {index} at {base:#x} overlaps or precedes the previous record")]
-    RecordOrder { index: u64, base: u64 },
+    RecordOrder {
+        /// Zero-based index of the record.
+        index: u64,
+        /// The record's first host physical address.
+        base: u64,
+    },
+    /// Bytes follow the last record.
     #[error("bytes after the last record")]
     TrailingBytes,
 }
@@ -89,16 +129,29 @@ pub enum MemError {
     /// The access overlaps a range marked with [`HostMemory::inject_error`]; `addr` is the first
     /// byte of the access that lies in such a range.
     #[error("injected memory error at {addr}")]
-    Injected { addr: Hpa },
+    Injected {
+        /// First byte of the access that lies in an injected range.
+        addr: Hpa,
+    },
     /// The access `[addr, addr+len)` reaches the limit or wraps past 2^64.
     #[error("access of {len} bytes at {addr} is outside host memory")]
-    OutOfRange { addr: Hpa, len: u64 },
+    OutOfRange {
+        /// Start of the access.
+        addr: Hpa,
+        /// Length of the access in bytes.
+        len: u64,
+    },
     /// A file operation failed (message includes the path).
     #[error("I/O error: {0}")]
     Io(String),
     /// A memory image is malformed.
     #[error("bad memory image at byte offset {offset}: {defect}")]
-    BadImage { offset: u64, defect: ImageDefect },
+    BadImage {
+        /// Byte offset in the image file where the defect was found.
+        offset: u64,
+        /// What is wrong.
+        defect: ImageDefect,
+    },
 }
 
 /// One recorded change of a [`HostMemory`] (see [`HostMemory::start_journal`]).
@@ -106,18 +159,45 @@ pub enum MemError {
 pub enum MemChange {
     /// `new` was written at `addr` over `old` (same length).
     Write {
+        /// Host physical address of the first written byte.
         addr: Hpa,
+        /// The bytes that were there before the write.
         old: Vec<u8>,
+        /// The bytes written.
         new: Vec<u8>,
     },
     /// The injected error ranges changed from `old` to `new`.
     Errors {
+        /// The injected error ranges as (start, length) before the change.
         old: Vec<(u64, u64)>,
+        /// The injected error ranges as (start, length) after the change.
         new: Vec<(u64, u64)>,
     },
 }
 
 /// Sparse host physical memory (see the module documentation).
+///
+/// Tables are written little-endian, memory never written reads as zero, and an injected error
+/// range makes every overlapping access fail (how a table-read fault such as 8h is provoked):
+///
+/// ```
+/// use iommu_driver::mem::{HostMemory, MemError};
+/// use iommu_driver::Hpa;
+///
+/// let mut mem = HostMemory::with_limit(1 << 32);
+/// // A present root entry (spec A5): CTP = 0x2000, P = 1, high qword 0.
+/// mem.write_u128(Hpa(0x1000), 0x2001).unwrap();
+/// assert_eq!(mem.read_u64(Hpa(0x1000)).unwrap(), 0x2001);
+/// assert_eq!(mem.read_u32(Hpa(0x1008)).unwrap(), 0);
+/// assert_eq!(mem.read_u64(Hpa(0x5000_0000)).unwrap(), 0); // never written
+///
+/// mem.inject_error(Hpa(0x1000), 16);
+/// assert_eq!(mem.read_u128(Hpa(0x1000)), Err(MemError::Injected { addr: Hpa(0x1000) }));
+/// assert!(matches!(
+///     mem.read_u32(Hpa(0xFFFF_FFFE)),
+///     Err(MemError::OutOfRange { .. })
+/// ));
+/// ```
 pub struct HostMemory {
     /// Backing chunks in allocation order. Chunks are never freed, so an index stays valid.
     store: Vec<Chunk>,

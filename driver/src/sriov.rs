@@ -6,8 +6,9 @@
 //! 0xFFFF (beyond bus 255) or equal the PF's RID is a configuration error here.
 //!
 //! With ARI the low byte of a RID is an 8-bit function number (up to 256 functions on one bus);
-//! without ARI it is device[7:3] / function[2:0]. The arithmetic is the same either way; ARI only
-//! changes how a RID is named. VT-d uses the raw 16-bit RID as the source ID either way (spec C5).
+//! without ARI it is device\[7:3\] / function\[2:0\]. The arithmetic is the same either way; ARI
+//! only changes how a RID is named. VT-d uses the raw 16-bit RID as the source ID either way (spec
+//! C5).
 
 use crate::types::Rid;
 use std::fmt;
@@ -19,19 +20,40 @@ use thiserror::Error;
 pub enum SriovError {
     /// NumVFs is larger than TotalVFs.
     #[error("NumVFs {num_vfs} exceeds TotalVFs {total_vfs}")]
-    NumVfsExceedsTotal { num_vfs: u16, total_vfs: u16 },
+    NumVfsExceedsTotal {
+        /// The requested NumVFs.
+        num_vfs: u16,
+        /// The PF's TotalVFs capability value.
+        total_vfs: u16,
+    },
     /// VF number outside 1..=NumVFs.
     #[error("VF {n} does not exist (NumVFs = {num_vfs})")]
-    NoSuchVf { n: u16, num_vfs: u16 },
+    NoSuchVf {
+        /// The requested VF number.
+        n: u16,
+        /// The currently enabled NumVFs.
+        num_vfs: u16,
+    },
     /// The VF's routing ID would be past bus 255.
     #[error("VF {n} routing ID overflows past bus 255")]
-    RidOverflow { n: u16 },
+    RidOverflow {
+        /// The VF number (1-based) whose routing ID overflows.
+        n: u16,
+    },
     /// The VF's routing ID equals the PF's.
     #[error("VF {n} routing ID collides with the PF {pf}")]
-    CollidesWithPf { n: u16, pf: Rid },
+    CollidesWithPf {
+        /// The VF number (1-based) whose routing ID equals the PF's.
+        n: u16,
+        /// The PF's routing ID.
+        pf: Rid,
+    },
     /// VF Stride 0 with more than one VF enabled: every VF would share one routing ID.
     #[error("VF Stride 0 with {num_vfs} VFs gives duplicate routing IDs")]
-    ZeroStride { num_vfs: u16 },
+    ZeroStride {
+        /// The requested NumVFs (more than one).
+        num_vfs: u16,
+    },
 }
 
 /// The SR-IOV capability values of one PF that decide its VFs' routing IDs.
@@ -47,7 +69,7 @@ pub struct SriovPf {
     pub first_vf_offset: u16,
     /// VF Stride.
     pub vf_stride: u16,
-    /// ARI Capable Hierarchy: name RIDs as bus/function[7:0] instead of bus/device/function.
+    /// ARI Capable Hierarchy: name RIDs as bus/function\[7:0\] instead of bus/device/function.
     pub ari: bool,
 }
 
@@ -58,13 +80,13 @@ pub struct VfInfo {
     pub n: u16,
     /// Routing ID (the VT-d source ID).
     pub rid: Rid,
-    /// RID[15:8]: the root-table index.
+    /// RID\[15:8\]: the root-table index.
     pub bus: u8,
-    /// RID[7:0]: the context-table index.
+    /// RID\[7:0\]: the context-table index.
     pub devfn: u8,
-    /// Device number RID[7:3] without ARI; 0 with ARI.
+    /// Device number RID\[7:3\] without ARI; 0 with ARI.
     pub device: u8,
-    /// Function number: RID[2:0] without ARI, RID[7:0] with ARI.
+    /// Function number: RID\[2:0\] without ARI, RID\[7:0\] with ARI.
     pub function: u8,
 }
 

@@ -17,7 +17,7 @@ use thiserror::Error;
 /// Default Max_Payload_Size and Max_Read_Request_Size in bytes (the architectural maximum).
 pub const DEFAULT_MAX_SIZE: u32 = 4096;
 
-/// Fmt values (spec C2), DW0[31:29].
+/// Fmt values (spec C2), DW0\[31:29\].
 pub mod fmt {
     /// 3DW header, no data.
     pub const DW3_NO_DATA: u8 = 0b000;
@@ -31,17 +31,27 @@ pub mod fmt {
     pub const PREFIX: u8 = 0b100;
 }
 
-/// Type values (spec C2), DW0[28:24].
+/// Type values (spec C2), DW0\[28:24\].
 pub mod typ {
+    /// Type 0_0000: memory request (MRd with Fmt 000/001, MWr with Fmt 010/011).
     pub const MEM: u8 = 0b0_0000;
+    /// Type 0_0001: locked memory read (MRdLk), and nothing else.
     pub const MEM_LOCKED: u8 = 0b0_0001;
+    /// Type 0_0010: I/O request (IORd / IOWr), 3DW only.
     pub const IO: u8 = 0b0_0010;
+    /// Type 0_0100: Type 0 configuration request (CfgRd0 / CfgWr0).
     pub const CFG0: u8 = 0b0_0100;
+    /// Type 0_0101: Type 1 configuration request (CfgRd1 / CfgWr1).
     pub const CFG1: u8 = 0b0_0101;
+    /// Type 0_1010: completion (Cpl without data, CplD with data).
     pub const CPL: u8 = 0b0_1010;
+    /// Type 0_1011: completion of a locked read (CplLk / CplDLk).
     pub const CPL_LOCKED: u8 = 0b0_1011;
+    /// Type 0_1100: FetchAdd AtomicOp (always carries data).
     pub const FETCH_ADD: u8 = 0b0_1100;
+    /// Type 0_1101: unconditional Swap AtomicOp (always carries data).
     pub const SWAP: u8 = 0b0_1101;
+    /// Type 0_1110: Compare-and-Swap AtomicOp (always carries data).
     pub const CAS: u8 = 0b0_1110;
     /// Message, routing in bits 2:0.
     pub const MSG: u8 = 0b1_0000;
@@ -55,52 +65,106 @@ pub enum TlpError {
     Prefix,
     /// A Fmt/Type combination the PCIe spec does not define (spec C2).
     #[error("reserved Fmt/Type combination fmt={fmt:#05b} type={typ:#07b}")]
-    ReservedFmtType { fmt: u8, typ: u8 },
+    ReservedFmtType {
+        /// The Fmt field, DW0\[31:29\].
+        fmt: u8,
+        /// The Type field, DW0\[28:24\].
+        typ: u8,
+    },
     /// A defined TLP that is not a memory/atomic request (IO, Cfg, Msg, Cpl) given to the
     /// request decoder.
     #[error("fmt={fmt:#05b} type={typ:#07b} is not a memory or atomic request")]
-    NotARequest { fmt: u8, typ: u8 },
+    NotARequest {
+        /// The Fmt field, DW0\[31:29\].
+        fmt: u8,
+        /// The Type field, DW0\[28:24\].
+        typ: u8,
+    },
     /// A defined TLP that is not a completion given to the completion decoder.
     #[error("fmt={fmt:#05b} type={typ:#07b} is not a completion")]
-    NotACompletion { fmt: u8, typ: u8 },
+    NotACompletion {
+        /// The Fmt field, DW0\[31:29\].
+        fmt: u8,
+        /// The Type field, DW0\[28:24\].
+        typ: u8,
+    },
     /// AT=11 is reserved (spec C1, C6).
     #[error("address type AT=11 is reserved")]
     ReservedAt,
     /// The request's DW range crosses a 4 KiB boundary (spec C3).
     #[error("request at {address:#x} of {length} DW crosses a 4 KiB boundary")]
-    Crosses4k { address: u64, length: u16 },
+    Crosses4k {
+        /// The request's DW-aligned start address.
+        address: u64,
+        /// The request's Length in DW.
+        length: u16,
+    },
     /// Byte enables break the rules of spec C3 (Length=1 with LastBE!=0; Length>1 with FirstBE
     /// or LastBE zero).
     #[error("bad byte enables for Length {length}: first {first_be:#06b}, last {last_be:#06b}")]
     BadByteEnables {
+        /// The request's Length in DW.
         length: u16,
+        /// First DW BE, DW1\[3:0\].
         first_be: u8,
+        /// Last DW BE, DW1\[7:4\].
         last_be: u8,
     },
     /// A write's (or AtomicOp's) payload exceeds Max_Payload_Size.
     #[error("payload of {bytes} bytes exceeds Max_Payload_Size {mps}")]
-    ExceedsMps { bytes: u32, mps: u32 },
+    ExceedsMps {
+        /// Payload size in bytes (Length x 4).
+        bytes: u32,
+        /// The receiver's Max_Payload_Size in bytes.
+        mps: u32,
+    },
     /// A read's Length exceeds Max_Read_Request_Size.
     #[error("read of {bytes} bytes exceeds Max_Read_Request_Size {mrrs}")]
-    ExceedsMrrs { bytes: u32, mrrs: u32 },
+    ExceedsMrrs {
+        /// Requested size in bytes (Length x 4).
+        bytes: u32,
+        /// The receiver's Max_Read_Request_Size in bytes.
+        mrrs: u32,
+    },
     /// AtomicOp with an unsupported payload length (FetchAdd/Swap: 1 or 2 DW; CAS: 2, 4 or 8 DW).
     #[error("{kind:?} with Length {length} DW is not a valid AtomicOp operand size")]
-    BadAtomicLength { kind: RequestKind, length: u16 },
+    BadAtomicLength {
+        /// Which AtomicOp (FetchAdd, Swap or CAS).
+        kind: RequestKind,
+        /// The payload Length in DW.
+        length: u16,
+    },
     /// AtomicOp address not naturally aligned to the operand size.
     #[error("{kind:?} at {address:#x} is not aligned to its operand size")]
-    MisalignedAtomic { kind: RequestKind, address: u64 },
+    MisalignedAtomic {
+        /// Which AtomicOp (FetchAdd, Swap or CAS).
+        kind: RequestKind,
+        /// The request's address, which is not a multiple of the operand size.
+        address: u64,
+    },
     /// A completion status value other than SC/UR/CRS/CA (strict decoding only).
     #[error("reserved completion status {status:#05b}")]
-    ReservedCplStatus { status: u8 },
+    ReservedCplStatus {
+        /// The 3-bit Completion Status field, DW1\[15:13\].
+        status: u8,
+    },
     /// Fewer bytes than the header needs.
     #[error("header needs {need} bytes, got {got}")]
-    Truncated { need: usize, got: usize },
+    Truncated {
+        /// Header bytes required (12 for 3DW, 16 for 4DW).
+        need: usize,
+        /// Bytes supplied.
+        got: usize,
+    },
     /// A posted request (MWr) has no completion.
     #[error("a posted request has no completion")]
     PostedHasNoCompletion,
     /// Builder: a transfer longer than one request may carry (4096 bytes / MPS / MRRS).
     #[error("transfer of {len_bytes} bytes is longer than one request may carry")]
-    TooLong { len_bytes: u64 },
+    TooLong {
+        /// The requested transfer size in bytes.
+        len_bytes: u64,
+    },
 }
 
 /// Receiver limits used by decoding (Device Control MPS / MRRS), in bytes.
@@ -170,14 +234,14 @@ impl RequestKind {
     }
 }
 
-/// Attr bits (spec C1): RO = DW0[13], NS = DW0[12], IDO = DW0[18].
+/// Attr bits (spec C1): RO = DW0\[13\], NS = DW0\[12\], IDO = DW0\[18\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Attr {
-    /// Relaxed ordering (Attr[1]).
+    /// Relaxed ordering (Attr\[1\]).
     pub ro: bool,
-    /// No snoop (Attr[0]).
+    /// No snoop (Attr\[0\]).
     pub ns: bool,
-    /// ID-based ordering (Attr[2]).
+    /// ID-based ordering (Attr\[2\]).
     pub ido: bool,
 }
 
@@ -257,30 +321,30 @@ pub struct RequestHeader {
     /// The header uses the 4DW (64-bit address) format. Encoding uses 4DW when this is set or the
     /// address is above 0xFFFF_FFFF; builders set it iff the address is above 0xFFFF_FFFF.
     pub four_dw: bool,
-    /// Traffic class, DW0[22:20].
+    /// Traffic class, DW0\[22:20\].
     pub tc: u8,
-    /// Attr[2:0] (RO, NS, IDO).
+    /// Attr\[2:0\] (RO, NS, IDO).
     pub attr: Attr,
-    /// LN, DW0[17] (lightweight notification; normally 0).
+    /// LN, DW0\[17\] (lightweight notification; normally 0).
     pub ln: bool,
-    /// TH, DW0[16]: TLP processing hints present (PH valid; for reads and AtomicOps the BE
+    /// TH, DW0\[16\]: TLP processing hints present (PH valid; for reads and AtomicOps the BE
     /// fields carry the Steering Tag).
     pub th: bool,
-    /// TD, DW0[15]: ECRC digest present.
+    /// TD, DW0\[15\]: ECRC digest present.
     pub td: bool,
-    /// EP, DW0[14]: poisoned.
+    /// EP, DW0\[14\]: poisoned.
     pub ep: bool,
-    /// AT, DW0[11:10]: 0 untranslated, 1 translation request, 2 translated (3 is rejected).
+    /// AT, DW0\[11:10\]: 0 untranslated, 1 translation request, 2 translated (3 is rejected).
     pub at: u8,
     /// Length in DW, 1..=1024 (the wire value 0 means 1024).
     pub length: u16,
-    /// Requester ID, DW1[31:16].
+    /// Requester ID, DW1\[31:16\].
     pub requester_id: Rid,
-    /// Tag, 10 bits: T9 = DW0[23], T8 = DW0[19], Tag[7:0] = DW1[15:8].
+    /// Tag, 10 bits: T9 = DW0\[23\], T8 = DW0\[19\], Tag\[7:0\] = DW1\[15:8\].
     pub tag: u16,
-    /// Last DW BE, DW1[7:4].
+    /// Last DW BE, DW1\[7:4\].
     pub last_be: u8,
-    /// First DW BE, DW1[3:0].
+    /// First DW BE, DW1\[3:0\].
     pub first_be: u8,
     /// DW-aligned address (bits 1:0 are zero; they carry PH on the wire).
     pub address: u64,
@@ -417,7 +481,7 @@ impl RequestHeader {
         self.th && !matches!(self.kind, RequestKind::MemWrite)
     }
 
-    /// The Steering Tag ST[7:0] carried in DW1[7:0] when [`Self::be_is_steering_tag`].
+    /// The Steering Tag ST\[7:0\] carried in DW1\[7:0\] when [`Self::be_is_steering_tag`].
     pub const fn steering_tag(&self) -> Option<u8> {
         if self.be_is_steering_tag() {
             Some(self.last_be << 4 | self.first_be)
@@ -546,7 +610,7 @@ impl RequestHeader {
     }
 }
 
-/// Completion status (spec C4), DW1[15:13].
+/// Completion status (spec C4), DW1\[15:13\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CplStatus {
     /// 000 Successful Completion.
@@ -606,19 +670,19 @@ pub struct Completion {
     /// Length in DW: with data 1..=1024 (wire 0 = 1024); without data the (reserved) raw field,
     /// normally 0.
     pub length: u16,
-    /// Completer ID, DW1[31:16].
+    /// Completer ID, DW1\[31:16\].
     pub completer_id: Rid,
-    /// Completion status, DW1[15:13].
+    /// Completion status, DW1\[15:13\].
     pub status: CplStatus,
-    /// BCM, DW1[12] (byte count modified, PCI-X bridges only).
+    /// BCM, DW1\[12\] (byte count modified, PCI-X bridges only).
     pub bcm: bool,
-    /// Byte Count 1..=4096 (wire 0 = 4096), DW1[11:0]: bytes left including this completion.
+    /// Byte Count 1..=4096 (wire 0 = 4096), DW1\[11:0\]: bytes left including this completion.
     pub byte_count: u16,
-    /// Requester ID, DW2[31:16], copied from the request.
+    /// Requester ID, DW2\[31:16\], copied from the request.
     pub requester_id: Rid,
-    /// Tag, 10 bits (T9 = DW0[23], T8 = DW0[19], Tag[7:0] = DW2[15:8]).
+    /// Tag, 10 bits (T9 = DW0\[23\], T8 = DW0\[19\], Tag\[7:0\] = DW2\[15:8\]).
     pub tag: u16,
-    /// Lower Address, DW2[6:0].
+    /// Lower Address, DW2\[6:0\].
     pub lower_address: u8,
 }
 
@@ -723,6 +787,20 @@ impl Completion {
     /// Cpl (CplLk) without data, Length 0. Byte Count is the request's byte count (operand size
     /// for AtomicOps) and Lower Address is (address + first enabled byte) & 0x7F.
     /// A posted request (MWr) gives [`TlpError::PostedHasNoCompletion`].
+    ///
+    /// ```
+    /// use iommu_driver::tlp::{mem_read, Completion, CplStatus};
+    /// use iommu_driver::Rid;
+    ///
+    /// let req = mem_read(Rid(0x0300), 5, 0x1000_0044, 4).unwrap();
+    /// // Successful 1-DW read completion from completer 00:00.0 (CplD, Byte Count 4).
+    /// let cpl = Completion::for_request(&req, Rid(0), CplStatus::Sc).unwrap();
+    /// assert_eq!(cpl.encode(), [0x4A00_0001, 0x0000_0004, 0x0300_0544, 0]);
+    /// // An Unsupported Request gets a Cpl without data (Length 0).
+    /// let ur = Completion::for_request(&req, Rid(0), CplStatus::Ur).unwrap();
+    /// assert_eq!(ur.encode()[0], 0x0A00_0000);
+    /// assert_eq!(ur.encode()[1], 0x0000_2004);
+    /// ```
     pub fn for_request(
         req: &RequestHeader,
         completer_id: Rid,
@@ -759,7 +837,9 @@ impl Completion {
 /// Either kind of header this codec handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tlp {
+    /// A memory read/write or AtomicOp request header.
     Request(RequestHeader),
+    /// A completion header (Cpl, CplD, CplLk or CplDLk).
     Completion(Completion),
 }
 
@@ -840,11 +920,39 @@ fn build(
 }
 
 /// MRd of `len_bytes` bytes at byte address `addr` (tag masked to 10 bits).
+///
+/// An unaligned 6-byte read below 4 GiB uses the 3DW format and spans two DWs:
+///
+/// ```
+/// use iommu_driver::tlp::{mem_read, RequestKind};
+/// use iommu_driver::Rid;
+///
+/// let h = mem_read(Rid(0x0300), 7, 0x1002, 6).unwrap();
+/// assert_eq!(h.kind, RequestKind::MemRead);
+/// assert_eq!((h.length, h.first_be, h.last_be), (2, 0b1100, 0b1111));
+/// assert_eq!(h.encode(), [0x0000_0002, 0x0300_07FC, 0x0000_1000, 0]);
+/// assert_eq!(h.byte_count(), 6);
+/// ```
 pub fn mem_read(rid: Rid, tag: u16, addr: u64, len_bytes: u64) -> Result<RequestHeader, TlpError> {
     build(RequestKind::MemRead, rid, tag, addr, len_bytes)
 }
 
 /// MWr of `len_bytes` bytes at byte address `addr` (tag masked to 10 bits).
+///
+/// The 64-bit DMA write of spec C7 (16 DW to 0x1_2345_6000) needs the 4DW format:
+///
+/// ```
+/// use iommu_driver::tlp::{mem_write, RequestHeader};
+/// use iommu_driver::Rid;
+///
+/// let h = mem_write(Rid(0x0300), 0, 0x1_2345_6000, 64).unwrap();
+/// assert!(h.is_4dw());
+/// assert_eq!(h.encode(), [0x6000_0010, 0x0300_00FF, 0x0000_0001, 0x2345_6000]);
+/// // The wire form is big-endian within each DW and decodes back to the same header.
+/// let bytes = h.to_bytes();
+/// assert_eq!(&bytes[..4], &[0x60, 0x00, 0x00, 0x10]);
+/// assert_eq!(RequestHeader::from_bytes(&bytes), Ok(h));
+/// ```
 pub fn mem_write(rid: Rid, tag: u16, addr: u64, len_bytes: u64) -> Result<RequestHeader, TlpError> {
     build(RequestKind::MemWrite, rid, tag, addr, len_bytes)
 }
@@ -903,6 +1011,7 @@ pub fn atomic(
 /// (little-endian in the payload bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MsiWrite {
+    /// The MWr header: Length 1, FirstBE 0xF, LastBE 0, 3DW below 4 GiB.
     pub header: RequestHeader,
     /// The message data (the first payload DW as a little-endian value).
     pub data: u32,
@@ -920,6 +1029,18 @@ impl MsiWrite {
 }
 
 /// Build the MSI write from `rid` to `addr` (bits 1:0 ignored) with message `data` (spec C7).
+///
+/// The worked example of spec C7: device 03:00.0 sends the remappable MSI with handle 0x1234,
+/// SHV=1 and subhandle 2:
+///
+/// ```
+/// use iommu_driver::tlp::msi_write;
+/// use iommu_driver::Rid;
+///
+/// let m = msi_write(Rid::from_bdf(3, 0, 0), 0xFEE2_4698, 2);
+/// assert_eq!(m.hdr(), [0x4000_0001, 0x0300_000F, 0xFEE2_4698, 0]);
+/// assert_eq!(m.payload(), [0x02, 0x00, 0x00, 0x00]);
+/// ```
 pub fn msi_write(rid: Rid, addr: u64, data: u32) -> MsiWrite {
     let header = RequestHeader {
         kind: RequestKind::MemWrite,

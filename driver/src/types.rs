@@ -19,7 +19,7 @@ pub struct DomainId(pub u16);
 
 /// A PCIe requester ID, used by VT-d as the source ID (SID) whatever ARI says (spec C5).
 ///
-/// Bus in bits 15:8, then either device[7:3]/function[2:0] or, with ARI, function[7:0].
+/// Bus in bits 15:8, then either device\[7:3\]/function\[2:0\] or, with ARI, function\[7:0\].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Rid(pub u16);
 
@@ -32,11 +32,11 @@ impl Rid {
     pub const fn from_ari(bus: u8, func: u8) -> Rid {
         Rid(((bus as u16) << 8) | func as u16)
     }
-    /// SID[15:8], the root-table index.
+    /// SID\[15:8\], the root-table index.
     pub const fn bus(self) -> u8 {
         (self.0 >> 8) as u8
     }
-    /// SID[7:0], the context-table index.
+    /// SID\[7:0\], the context-table index.
     pub const fn devfn(self) -> u8 {
         self.0 as u8
     }
@@ -51,12 +51,16 @@ impl Rid {
 }
 
 impl Iova {
+    /// The 4 KiB page number of this IOVA (bits 63:12), the granule of a second-level walk and of
+    /// a page-selective invalidation.
     pub const fn page(self) -> u64 {
         self.0 >> 12
     }
 }
 
 impl Hpa {
+    /// The 4 KiB frame number of this host address (bits 63:12), as stored in table pointers such
+    /// as CTP and SLPTPTR.
     pub const fn page(self) -> u64 {
         self.0 >> 12
     }

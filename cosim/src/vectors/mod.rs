@@ -41,32 +41,58 @@ pub const FORMAT_MINOR: u32 = 1;
 /// What is wrong with a suite, naming the file, line and field where there is one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VectorError {
+    /// A malformed field (or row, or header) at a known line of one CSV file.
     #[error("{path}:{line}: {field}: {what}")]
     Field {
+        /// The CSV file.
         path: PathBuf,
+        /// Line number in the file, counting the header as line 1.
         line: usize,
+        /// Column name from the file's header (or `header` / `row` for the line as a whole).
         field: String,
+        /// What is wrong with the value.
         what: String,
     },
+    /// A file that cannot be read or written, or whose content is wrong as a whole (e.g. a
+    /// missing manifest row).
     #[error("{path}: {what}")]
-    File { path: PathBuf, what: String },
+    File {
+        /// The file (or folder) concerned.
+        path: PathBuf,
+        /// The I/O error or the missing content.
+        what: String,
+    },
+    /// A suite whose files parse but break a cross-file consistency rule (see [`Suite::validate`]).
     #[error("suite {dir}: {what}")]
-    Suite { dir: PathBuf, what: String },
+    Suite {
+        /// The suite's folder.
+        dir: PathBuf,
+        /// The rule broken, naming the step or tag where there is one.
+        what: String,
+    },
 }
 
 /// The suite's identity and what it assumes of the unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
+    /// Major version from the `format` row (`MAJOR.MINOR`).
     pub major: u32,
+    /// Minor version from the `format` row.
     pub minor: u32,
+    /// The `suite` row: the suite's name, also its folder name.
     pub suite: String,
+    /// The `description` row: one line of text saying what the suite covers.
     pub description: String,
+    /// The `generator` row: the tool and version that wrote the suite.
     pub generator: String,
+    /// The `seed` row: seed of the generator's randomness (0 for directed suites).
     pub seed: u64,
+    /// The `config` row: the `iommu_top` parameter set the suite was generated for.
     pub config: DutConfig,
     /// CAP_REG and ECAP_REG the suite was generated for; a replay on a unit reporting others
     /// is refused.
     pub cap: u64,
+    /// ECAP_REG the suite assumes (the `ecap` row); see `cap`.
     pub ecap: u64,
     /// Host-memory read latency in cycles the replayer's memory should use.
     pub mem_latency: u32,
@@ -129,31 +155,60 @@ impl Timing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Register write.
-    Write { offset: u16, size: u8, value: u64 },
+    Write {
+        /// Register byte offset (the `addr` field).
+        offset: u16,
+        /// Access size in bytes, 4 or 8.
+        size: u8,
+        /// Value written (the `value` field).
+        value: u64,
+    },
     /// Register read: repeat (bounded) until `(read & mask) == (value & mask)`.
     Read {
+        /// Register byte offset (the `addr` field).
         offset: u16,
+        /// Access size in bytes, 4 or 8.
         size: u8,
+        /// Expected value, compared under `mask`.
         value: u64,
+        /// Bits of the read to compare; 0 reads without comparing.
         mask: u64,
     },
     /// Software writes `data` into host memory at `addr`.
-    Mem { addr: u64, data: Vec<u8> },
+    Mem {
+        /// Host-physical byte address of the first byte (the `addr` field).
+        addr: u64,
+        /// The bytes in address order (the `value` field; `size` is their count).
+        data: Vec<u8>,
+    },
     /// From now on, reads of these (address, length) ranges fail (none: every range readable).
-    Errors { ranges: Vec<(u64, u64)> },
+    Errors {
+        /// (start address, length in bytes) of each range, the `ADDR+LEN` items of `value`.
+        ranges: Vec<(u64, u64)>,
+    },
     /// An upstream request (header DW0 first, first payload DW) with a harness tag.
-    Request { tag: u16, hdr: [u32; 4], data0: u32 },
+    Request {
+        /// Harness tag, unique in the suite; `expected.csv` lists the outcomes by it.
+        tag: u16,
+        /// The four header DWs, DW0 first (the `hdr` field).
+        hdr: [u32; 4],
+        /// First payload DW, as driven on `up_data0` (the `data0` field).
+        data0: u32,
+    },
 }
 
 /// A whole suite in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suite {
+    /// Contents of `manifest.csv`.
     pub manifest: Manifest,
     /// Initial memory: 16-byte aligned lines.
     pub image: Vec<(u64, [u8; 16])>,
+    /// The stimulus of `stimulus.csv`, in order.
     pub steps: Vec<Step>,
     /// Allowed outcomes per tag (first: the one from current memory with nothing cached).
     pub expected: BTreeMap<u16, Vec<Outcome>>,
+    /// The unit's own interrupt messages of `events.csv`, in the order they must appear.
     pub events: Vec<Msi>,
     /// Final registers: (offset, size, value).
     pub final_regs: Vec<(u16, u8, u64)>,

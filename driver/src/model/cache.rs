@@ -306,22 +306,43 @@ impl ObsMap {
 pub enum Invalidation {
     /// Context-cache invalidation: `g` 1 global, 2 domain (`did`), 3 device (`sid` under `fm`).
     Context {
+        /// Granularity as in CCMD.CIRG / the CC descriptor G field: 1 global,
+        /// 2 domain-selective, 3 device-selective.
         g: u8,
+        /// Domain ID (DID) of a domain-selective invalidation.
         did: DomainId,
+        /// Source ID (requester ID) of a device-selective invalidation.
         sid: Rid,
+        /// Function mask FM of a device-selective invalidation: 0 none, 1/2/3 ignore SID
+        /// bits 2, 2:1, 2:0.
         fm: u8,
     },
     /// IOTLB (and paging-structure cache) invalidation: `g` 1 global, 2 domain, 3 page-selective
     /// (2^`am` pages at `addr` aligned down; `ih` = leaf entries only).
     Iotlb {
+        /// Granularity as in IOTLB_REG.IIRG / the IOTLB descriptor G field: 1 global,
+        /// 2 domain-selective, 3 page-selective.
         g: u8,
+        /// Domain ID (DID) of a domain- or page-selective invalidation.
         did: DomainId,
+        /// IOVA byte address (IVA_REG.ADDR or the descriptor's ADDR) of a page-selective
+        /// invalidation.
         addr: u64,
+        /// Address mask AM: a page-selective invalidation covers 2^AM 4 KiB pages.
         am: u8,
+        /// Invalidation hint IH: true when only leaf entries changed, so paging-structure
+        /// caches may be kept.
         ih: bool,
     },
     /// Interrupt-entry-cache invalidation: `global`, or 2^`im` entries from `iidx` aligned down.
-    Iec { global: bool, im: u8, iidx: u16 },
+    Iec {
+        /// IEC descriptor G=0: every interrupt-entry-cache entry is invalidated.
+        global: bool,
+        /// Index mask IM: an index-selective invalidation covers 2^IM interrupt indices.
+        im: u8,
+        /// First interrupt index (IIDX) of an index-selective invalidation.
+        iidx: u16,
+    },
 }
 
 /// A copy of every cache observation of a [`crate::model::Model`] (DMA side and IEC), for a

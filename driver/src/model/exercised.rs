@@ -31,8 +31,9 @@ pub struct WalkShape {
 pub struct IrteShape {
     /// IM=1: posted format.
     pub posted: bool,
-    /// Source validation type and qualifier.
+    /// IRTE SVT (bits 83:82): which source-ID check applies to the requester.
     pub svt: Svt,
+    /// IRTE SQ (bits 81:80): the source-ID qualifier, which RID bits the SVT=01 check ignores.
     pub sq: Sq,
     /// The entry is warm (an interrupt-entry cache may hit).
     pub warm: bool,
@@ -44,7 +45,10 @@ pub enum MsiFormat {
     /// addr\[4\] = 0.
     Compatibility,
     /// addr\[4\] = 1, with the subhandle-valid bit.
-    Remappable { shv: bool },
+    Remappable {
+        /// addr\[3\] SHV: the MSI data's low 16 bits are a subhandle added to the handle.
+        shv: bool,
+    },
 }
 
 /// What [`Model::exercised`] found.
@@ -55,13 +59,18 @@ pub enum Exercised {
     /// A DMA request. `context_warm` is `None` when no context entry was reached (TE=0, a root
     /// or context fault); `walk` is `None` when no second-level walk took place.
     Dma {
+        /// Whether the context entry read is warm (a context cache may hit); `None` when no
+        /// context entry was reached.
         context_warm: Option<bool>,
+        /// Shape of the second-level walk; `None` when no walk took place (pass-through, TE=0, or a
+        /// fault before the walk).
         walk: Option<WalkShape>,
     },
     /// An interrupt-window write.
     Interrupt {
         /// GSTS.IRES was set.
         remapping: bool,
+        /// Compatibility (addr\[4\] = 0) or remappable (addr\[4\] = 1) interrupt format.
         format: MsiFormat,
         /// The latched IRTA.EIME (x2APIC destinations).
         x2apic: bool,

@@ -25,6 +25,7 @@ pub enum TranslationType {
 }
 
 impl TranslationType {
+    /// The 2-bit TT value for context-entry bits 3:2 (00, 01, 10 or 11).
     pub fn bits(self) -> u64 {
         match self {
             TranslationType::Untranslated => 0,
@@ -38,7 +39,10 @@ impl TranslationType {
 /// How a device (source id) is set up in its context entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceAssignment {
+    /// Domain ID written to the context entry's DID field (bits 87:72); tags the device's IOTLB
+    /// entries.
     pub did: DomainId,
+    /// Translation type written to the context entry's TT field (bits 3:2).
     pub tt: TranslationType,
     /// Fault-processing disable (suppresses qualified faults, spec A9).
     pub fpd: bool,
@@ -66,6 +70,7 @@ impl DeviceAssignment {
             aw: None,
         }
     }
+    /// The same assignment with the context entry's FPD bit (bit 1) set to `fpd`.
     pub fn with_fpd(mut self, fpd: bool) -> Self {
         self.fpd = fpd;
         self
@@ -75,12 +80,16 @@ impl DeviceAssignment {
 /// Leaf page sizes of second-level tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PageSize {
+    /// 4 KiB page: a level-1 leaf.
     Size4K,
+    /// 2 MiB page: a level-2 entry with PS=1 (needs CAP.SLLPS bit 0).
     Size2M,
+    /// 1 GiB page: a level-3 entry with PS=1 (needs CAP.SLLPS bit 1).
     Size1G,
 }
 
 impl PageSize {
+    /// Page size in bytes (4096, 2 MiB or 1 GiB).
     pub const fn bytes(self) -> u64 {
         match self {
             PageSize::Size4K => 1 << 12,
@@ -104,6 +113,7 @@ impl PageSize {
             PageSize::Size1G => 18,
         }
     }
+    /// The page size of exactly `size` bytes, or `None` when it is not 4 KiB, 2 MiB or 1 GiB.
     pub fn from_bytes(size: u64) -> Option<Self> {
         match size {
             0x1000 => Some(PageSize::Size4K),
@@ -117,14 +127,20 @@ impl PageSize {
 /// Access rights of a mapping (SL entry R/W, spec A7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Perms {
+    /// R (SL entry bit 0): DMA reads are allowed.
     pub r: bool,
+    /// W (SL entry bit 1): DMA writes are allowed.
     pub w: bool,
 }
 
 impl Perms {
+    /// Read and write (R=1, W=1).
     pub const RW: Perms = Perms { r: true, w: true };
+    /// Read-only (R=1, W=0): a DMA write faults with reason 5h.
     pub const RO: Perms = Perms { r: true, w: false };
+    /// Write-only (R=0, W=1): a DMA read faults with reason 6h.
     pub const WO: Perms = Perms { r: false, w: true };
+    /// No access (R=0, W=0): the leaf counts as not present, so reads fault 6h and writes 5h.
     pub const NONE: Perms = Perms { r: false, w: false };
     fn bits(self) -> u64 {
         self.r as u64 | (self.w as u64) << 1
@@ -134,16 +150,22 @@ impl Perms {
 /// One mapping of a domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mapping {
+    /// First IOVA of the mapping (aligned to `size`).
     pub iova: Iova,
+    /// First host physical address the mapping translates to (aligned to `size`).
     pub hpa: Hpa,
+    /// Leaf page size, which decides the level the leaf sits at.
     pub size: PageSize,
+    /// Access rights in the leaf entry.
     pub perms: Perms,
 }
 
 /// What [`Iommu::unmap`] removed, and the page-selective IOTLB invalidation that covers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unmapped {
+    /// Domain the mapping was removed from (the DID of the PSI).
     pub did: DomainId,
+    /// The mapping that was removed.
     pub mapping: Mapping,
     /// PSI address (the mapping's IOVA, aligned to its size).
     pub addr: Iova,
@@ -186,6 +208,7 @@ impl<P: Platform> Iommu<P> {
         Ok(&self.domains[&did.0])
     }
 
+    /// The domain with ID `did`, if [`Iommu::create_domain`] made it.
     pub fn domain(&self, did: DomainId) -> Option<&Domain> {
         self.domains.get(&did.0)
     }

@@ -37,23 +37,23 @@ impl TranslationType {
 
 /// Legacy context entry (A6).
 ///
-/// qword0: [0] P, [1] FPD, [3:2] TT, [11:4] reserved, [63:12] SLPTPTR.
-/// qword1: [2:0] AW, [6:3] AVAIL, [7] reserved, [23:8] DID, [63:24] reserved.
+/// qword0: \[0\] P, \[1\] FPD, \[3:2\] TT, \[11:4\] reserved, \[63:12\] SLPTPTR.
+/// qword1: \[2:0\] AW, \[6:3\] AVAIL, \[7\] reserved, \[23:8\] DID, \[63:24\] reserved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ContextEntry {
-    /// [0] present.
+    /// \[0\] present.
     pub present: bool,
-    /// [1] fault processing disable (suppresses qualified faults).
+    /// \[1\] fault processing disable (suppresses qualified faults).
     pub fpd: bool,
-    /// [3:2] translation type.
+    /// \[3:2\] translation type.
     pub tt: TranslationType,
-    /// [63:12] second-level page-table pointer (4 KiB aligned).
+    /// \[63:12\] second-level page-table pointer (4 KiB aligned).
     pub slptptr: Hpa,
-    /// [66:64] address width: levels = AW + 2, AGAW = 30 + 9 x AW (1xx reserved encodings).
+    /// \[66:64\] address width: levels = AW + 2, AGAW = 30 + 9 x AW (1xx reserved encodings).
     pub aw: u8,
-    /// [70:67] available to software (ignored by hardware).
+    /// \[70:67\] available to software (ignored by hardware).
     pub avail: u8,
-    /// [87:72] domain ID.
+    /// \[87:72\] domain ID.
     pub did: DomainId,
 }
 

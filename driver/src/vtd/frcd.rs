@@ -30,6 +30,7 @@ pub const FRCD_F_DWORD3: u32 = 1 << 31;
 pub struct FaultRecord {
     /// Fault info, bits 63:12 in place (low 12 bits never set by decode).
     pub fi: u64,
+    /// Bits 79:64 (qword1 15:0) SID: the source ID (requester ID) of the faulting request.
     pub sid: Rid,
     /// Type bit 2.
     pub t2: bool,
@@ -55,6 +56,7 @@ impl FaultRecord {
     /// Reserved bits: 11:0 and 91:80.
     pub const RESERVED: u128 = mask128(11, 0) | mask128(91, 80);
 
+    /// Decode a raw 128-bit FRCD value (qword0 = bits 63:0); reserved bits 11:0 and 91:80 dropped.
     pub const fn decode(raw: u128) -> FaultRecord {
         let (qw0, qw1) = split128(raw);
         FaultRecord {
@@ -72,6 +74,7 @@ impl FaultRecord {
         }
     }
 
+    /// Encode to the raw 128-bit FRCD value (reserved bits 0, fields truncated to their widths).
     pub const fn encode(&self) -> u128 {
         let qw0 = self.fi & mask64(63, 12);
         let mut qw1 = set64(0, 15, 0, self.sid.0 as u64);

@@ -30,21 +30,26 @@ pub const INV_TYPE_PASID_DEV_TLB: u8 = 8;
 /// Type 9: page-group response.
 pub const INV_TYPE_PAGE_GROUP_RESPONSE: u8 = 9;
 
-/// Allowed (non-reserved) bits per type, (qw0, qw1), from A12.
+/// Context-cache descriptor (type 1) allowed bits as (qw0, qw1), from the A12 masks: qw0
+/// \[3:0\] type, \[5:4\] G, \[31:16\] DID, \[47:32\] SID, \[49:48\] FM; qw1 entirely reserved.
 pub const CC_ALLOWED: (u64, u64) = (0x0003_FFFF_FFFF_003F, 0);
+/// IOTLB descriptor (type 2) allowed bits as (qw0, qw1), from the A12 masks: qw0 \[3:0\] type,
+/// \[5:4\] G, \[6\] DW, \[7\] DR, \[31:16\] DID; qw1 \[5:0\] AM, \[6\] IH, \[63:12\] ADDR.
 pub const IOTLB_ALLOWED: (u64, u64) = (0x0000_0000_FFFF_00FF, 0xFFFF_FFFF_FFFF_F07F);
-/// Device-TLB: qw0 [3:0] type, [15:12] PFSID\[3:0\], [20:16] MIP, [47:32] SID, [63:52] PFSID\[15:4\];
-/// qw1 [0] S, [63:12] ADDR.
+/// Device-TLB: qw0 \[3:0\] type, \[15:12\] PFSID\[3:0\], \[20:16\] MIP, \[47:32\] SID, \[63:52\]
+/// PFSID\[15:4\]; qw1 \[0\] S, \[63:12\] ADDR.
 pub const DEV_TLB_ALLOWED: (u64, u64) = (0xFFF0_FFFF_001F_F00F, 0xFFFF_FFFF_FFFF_F001);
+/// Interrupt-entry-cache descriptor (type 4) allowed bits as (qw0, qw1), from the A12 masks: qw0
+/// \[3:0\] type, \[4\] G, \[31:27\] IM, \[47:32\] IIDX; qw1 entirely reserved.
 pub const IEC_ALLOWED: (u64, u64) = (0x0000_FFFF_F800_001F, 0);
 /// Wait: bit 7 (PD) is included here; it is reserved unless ECAP.PDS (see `check_caps`).
 pub const WAIT_ALLOWED: (u64, u64) = (0xFFFF_FFFF_0000_00FF, 0xFFFF_FFFF_FFFF_FFFC);
-/// PASID-IOTLB: qw0 [3:0], [5:4] G, [31:16] DID, [51:32] PASID; qw1 as IOTLB.
+/// PASID-IOTLB: qw0 \[3:0\], \[5:4\] G, \[31:16\] DID, \[51:32\] PASID; qw1 as IOTLB.
 pub const PASID_IOTLB_ALLOWED: (u64, u64) = (0x000F_FFFF_FFFF_003F, 0xFFFF_FFFF_FFFF_F07F);
-/// PASID-cache: qw0 [3:0], [5:4] G, [31:16] DID, [51:32] PASID; qw1 reserved.
+/// PASID-cache: qw0 \[3:0\], \[5:4\] G, \[31:16\] DID, \[51:32\] PASID; qw1 reserved.
 pub const PASID_CACHE_ALLOWED: (u64, u64) = (0x000F_FFFF_FFFF_003F, 0);
-/// PASID device-TLB: qw0 [3:0], [8:4] MIP, [15:12] PFSID\[3:0\], [31:16] SID, [51:32] PASID,
-/// [63:52] PFSID\[15:4\]; qw1 [0] G, [11] S, [63:12] ADDR.
+/// PASID device-TLB: qw0 \[3:0\], \[8:4\] MIP, \[15:12\] PFSID\[3:0\], \[31:16\] SID, \[51:32\]
+/// PASID, \[63:52\] PFSID\[15:4\]; qw1 \[0\] G, \[11\] S, \[63:12\] ADDR.
 pub const PASID_DEV_TLB_ALLOWED: (u64, u64) = (0xFFFF_FFFF_FFFF_F1FF, 0xFFFF_FFFF_FFFF_F801);
 
 /// The 7-bit descriptor type `{qw0[11:9], qw0[3:0]}`.
@@ -67,14 +72,29 @@ pub enum InvDescError {
     #[error(
         "reserved bits set in invalidation descriptor type {ty}: qw0 {qw0:#018x}, qw1 {qw1:#018x}"
     )]
-    ReservedBits { ty: u8, qw0: u64, qw1: u64 },
+    ReservedBits {
+        /// The 7-bit descriptor type that was decoded.
+        ty: u8,
+        /// The set qw0 bits that lie outside the type's allowed mask.
+        qw0: u64,
+        /// The set qw1 bits that lie outside the type's allowed mask.
+        qw1: u64,
+    },
     /// A 256-bit legacy descriptor (types 1-5) with non-zero qwords 2-3.
     #[error("invalidation descriptor type {ty} has non-zero qwords 2-3")]
-    ReservedHighQwords { ty: u8 },
+    ReservedHighQwords {
+        /// The legacy descriptor type (1-5) whose qwords 2-3 were non-zero.
+        ty: u8,
+    },
     /// A field value the capabilities do not allow (G=0, PSI without CAP.PSI, AM > MAMV,
     /// IM > MHMV, ...).
     #[error("invalidation descriptor type {ty}: {what}")]
-    Unsupported { ty: u8, what: &'static str },
+    Unsupported {
+        /// The 7-bit descriptor type that was decoded.
+        ty: u8,
+        /// Which capability rule the descriptor breaks, for diagnostics.
+        what: &'static str,
+    },
 }
 
 impl InvDescError {
@@ -91,65 +111,137 @@ impl InvDescError {
 /// A decoded invalidation descriptor (A12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvDescriptor {
-    /// Type 1. qw0 [5:4] G, [31:16] DID, [47:32] SID, [49:48] FM.
+    /// Type 1. qw0 \[5:4\] G, \[31:16\] DID, \[47:32\] SID, \[49:48\] FM.
     ContextCache {
+        /// qw0\[5:4\] G, the requested granularity: 01 global, 10 domain-selective, 11
+        /// device-selective ([`CC_G_GLOBAL`](super::regs::CC_G_GLOBAL) and friends).
         g: u8,
+        /// qw0\[31:16\] DID, the domain whose context entries are invalidated (domain/device
+        /// granularity).
         did: DomainId,
+        /// qw0\[47:32\] SID, the source ID (requester ID) for a device-selective invalidation.
         sid: Rid,
+        /// qw0\[49:48\] FM, the function mask: 00 none, 01 ignore SID bit 2, 10 ignore SID bits
+        /// 2:1, 11 ignore SID bits 2:0.
         fm: u8,
     },
-    /// Type 2. qw0 [5:4] G, [6] DW, [7] DR, [31:16] DID; qw1 [5:0] AM, [6] IH, [63:12] ADDR.
+    /// Type 2. qw0 \[5:4\] G, \[6\] DW, \[7\] DR, \[31:16\] DID; qw1 \[5:0\] AM, \[6\] IH,
+    /// \[63:12\] ADDR.
     Iotlb {
+        /// qw0\[5:4\] G, the requested granularity: 01 global, 10 domain-selective, 11
+        /// page-selective (PSI, needs CAP.PSI).
         g: u8,
+        /// qw0\[6\] DW, drain writes before the invalidation completes.
         dw: bool,
+        /// qw0\[7\] DR, drain reads before the invalidation completes.
         dr: bool,
+        /// qw0\[31:16\] DID, the domain whose IOTLB entries are invalidated (domain/page
+        /// granularity).
         did: DomainId,
+        /// qw1\[5:0\] AM, the address mask: a page-selective invalidation covers 2^AM 4 KiB pages,
+        /// aligned to their size (at most CAP.MAMV).
         am: u8,
+        /// qw1\[6\] IH, the invalidation hint: true when only leaf entries changed, so
+        /// paging-structure caches may be kept.
         ih: bool,
+        /// qw1\[63:12\] ADDR, the page address of a page-selective invalidation (low 12 bits zero).
         addr: Iova,
     },
-    /// Type 3. qw0 PFSID (\[15:12\] and \[63:52\]), [20:16] MIP, [47:32] SID; qw1 [0] S, [63:12] ADDR.
+    /// Type 3. qw0 PFSID (\[15:12\] and \[63:52\]), \[20:16\] MIP, \[47:32\] SID; qw1 \[0\] S,
+    /// \[63:12\] ADDR.
     DevTlb {
+        /// PFSID, the source ID of the physical function (qw0\[15:12\] holds bits 3:0, qw0\[63:52\]
+        /// bits 15:4).
         pfsid: u16,
+        /// qw0\[20:16\] MIP, the device's maximum invalidations pending.
         mip: u8,
+        /// qw0\[47:32\] SID, the requester ID of the device whose device-TLB (ATS cache) is
+        /// invalidated.
         sid: Rid,
+        /// qw1\[0\] S, the size bit: when set, the low-order ADDR bits encode the range size (ATS
+        /// range encoding).
         s: bool,
+        /// qw1\[63:12\] ADDR in place (low 12 bits zero), the untranslated address to invalidate.
         addr: u64,
     },
-    /// Type 4. qw0 [4] G (false global, true index-selective), [31:27] IM, [47:32] IIDX.
-    Iec { g: bool, im: u8, iidx: u16 },
-    /// Type 5. qw0 [4] IF, [5] SW, [6] FN, [7] PD, [63:32] STATUS DATA; qw1 [63:2] STATUS ADDR.
+    /// Type 4. qw0 \[4\] G (false global, true index-selective), \[31:27\] IM, \[47:32\] IIDX.
+    Iec {
+        /// qw0\[4\] G: false = global, true = index-selective.
+        g: bool,
+        /// qw0\[31:27\] IM, the index mask: an index-selective invalidation covers 2^IM IRTEs
+        /// (at most ECAP.MHMV).
+        im: u8,
+        /// qw0\[47:32\] IIDX, the first interrupt index of an index-selective invalidation.
+        iidx: u16,
+    },
+    /// Type 5. qw0 \[4\] IF, \[5\] SW, \[6\] FN, \[7\] PD, \[63:32\] STATUS DATA; qw1 \[63:2\]
+    /// STATUS ADDR.
     Wait {
+        /// qw0\[4\] IF, interrupt flag: set ICS.IWC and signal the invalidation-completion event.
         if_: bool,
+        /// qw0\[5\] SW, status write: store `status_data` at `status_addr` once earlier descriptors
+        /// are done.
         sw: bool,
+        /// qw0\[6\] FN, fence: later descriptors wait until everything earlier has completed.
         fn_: bool,
+        /// qw0\[7\] PD, page-request drain (reserved unless ECAP.PDS).
         pd: bool,
+        /// qw0\[63:32\] STATUS DATA, the 32-bit value written (little-endian) when SW is set.
         status_data: u32,
+        /// qw1\[63:2\] STATUS ADDR, the dword-aligned host address the status data is written to.
         status_addr: Hpa,
     },
-    /// Type 6. qw0 [5:4] G, [31:16] DID, [51:32] PASID; qw1 [5:0] AM, [6] IH, [63:12] ADDR.
+    /// Type 6. qw0 \[5:4\] G, \[31:16\] DID, \[51:32\] PASID; qw1 \[5:0\] AM, \[6\] IH, \[63:12\]
+    /// ADDR.
     PasidIotlb {
+        /// qw0\[5:4\] G: 10 all mappings of the PASID, 11 page-selective within the PASID.
         g: u8,
+        /// qw0\[31:16\] DID, the domain the PASID's mappings belong to.
         did: DomainId,
+        /// qw0\[51:32\] PASID (20 bits).
         pasid: u32,
+        /// qw1\[5:0\] AM, the address mask (2^AM 4 KiB pages), as in the IOTLB descriptor.
         am: u8,
+        /// qw1\[6\] IH, the invalidation hint (only leaf entries changed).
         ih: bool,
+        /// qw1\[63:12\] ADDR, the page address of a page-selective invalidation.
         addr: Iova,
     },
-    /// Type 7. qw0 [5:4] G, [31:16] DID, [51:32] PASID.
-    PasidCache { g: u8, did: DomainId, pasid: u32 },
-    /// Type 8. qw0 [8:4] MIP, PFSID, [31:16] SID, [51:32] PASID; qw1 [0] G, [11] S, [63:12] ADDR.
-    PasidDevTlb {
-        mip: u8,
-        pfsid: u16,
-        sid: Rid,
+    /// Type 7. qw0 \[5:4\] G, \[31:16\] DID, \[51:32\] PASID.
+    PasidCache {
+        /// qw0\[5:4\] G: 00 domain-selective, 01 PASID-selective, 11 global (10 is invalid).
+        g: u8,
+        /// qw0\[31:16\] DID, the domain whose PASID-cache entries are invalidated.
+        did: DomainId,
+        /// qw0\[51:32\] PASID (20 bits) for a PASID-selective invalidation.
         pasid: u32,
+    },
+    /// Type 8. qw0 \[8:4\] MIP, PFSID, \[31:16\] SID, \[51:32\] PASID; qw1 \[0\] G, \[11\] S,
+    /// \[63:12\] ADDR.
+    PasidDevTlb {
+        /// qw0\[8:4\] MIP, the device's maximum invalidations pending.
+        mip: u8,
+        /// PFSID, the source ID of the physical function (qw0\[15:12\] holds bits 3:0, qw0\[63:52\]
+        /// bits 15:4).
+        pfsid: u16,
+        /// qw0\[31:16\] SID, the requester ID of the device whose device-TLB is invalidated.
+        sid: Rid,
+        /// qw0\[51:32\] PASID (20 bits) whose device-TLB entries are invalidated.
+        pasid: u32,
+        /// qw1\[0\] G, the global flag of the PASID-based device-TLB invalidation.
         g: bool,
+        /// qw1\[11\] S, the size bit: when set, the low-order ADDR bits encode the range size.
         s: bool,
+        /// qw1\[63:12\] ADDR in place (low 12 bits zero), the address to invalidate.
         addr: u64,
     },
     /// Type 9 (scalable mode / PRS only), kept raw.
-    PageGroupResponse { qw0: u64, qw1: u64 },
+    PageGroupResponse {
+        /// The raw low qword (type bits included).
+        qw0: u64,
+        /// The raw high qword.
+        qw1: u64,
+    },
 }
 
 const fn check_reserved(

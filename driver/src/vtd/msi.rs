@@ -25,20 +25,20 @@ pub const fn overlaps_interrupt_window(addr: u64, len: u64) -> bool {
 pub enum MsiAddress {
     /// addr\[4\] = 0.
     Compatibility {
-        /// [19:12] destination ID.
+        /// \[19:12\] destination ID.
         dest_id: u8,
-        /// [11:5] (reserved; Linux's extended destination ID bits 14:8).
+        /// \[11:5\] (reserved; Linux's extended destination ID bits 14:8).
         ext_dest: u8,
-        /// [3] redirection hint.
+        /// \[3\] redirection hint.
         rh: bool,
-        /// [2] destination mode (false physical, true logical).
+        /// \[2\] destination mode (false physical, true logical).
         dm: bool,
     },
     /// addr\[4\] = 1.
     Remappable {
         /// handle\[15\] = addr\[2\], handle\[14:0\] = addr\[19:5\].
         handle: u16,
-        /// [3] subhandle valid.
+        /// \[3\] subhandle valid.
         shv: bool,
     },
 }
@@ -81,6 +81,8 @@ impl MsiAddress {
         }
     }
 
+    /// Whether address bit 4 (interrupt format) is 1, so the request must be remapped through an
+    /// IRTE.
     pub const fn is_remappable(&self) -> bool {
         matches!(self, MsiAddress::Remappable { .. })
     }

@@ -27,15 +27,15 @@ pub const PID_CONTROL_RESERVED: u64 = mask64(15, 2) | mask64(31, 24);
 pub struct PostedInterruptDescriptor {
     /// Posted-interrupt requests: bit v of the 256-bit PIR is `pir[v / 64] >> (v % 64)`.
     pub pir: [u64; 4],
-    /// [256] outstanding notification.
+    /// \[256\] outstanding notification.
     pub on: bool,
-    /// [257] suppress notification.
+    /// \[257\] suppress notification.
     pub sn: bool,
-    /// [279:272] notification vector.
+    /// \[279:272\] notification vector.
     pub nv: u8,
-    /// [319:288] notification destination (x2APIC ID; xAPIC ID in bits 15:8).
+    /// \[319:288\] notification destination (x2APIC ID; xAPIC ID in bits 15:8).
     pub ndst: u32,
-    /// [511:320] software-available qwords 5..7 (ignored by hardware, preserved).
+    /// \[511:320\] software-available qwords 5..7 (ignored by hardware, preserved).
     pub sw: [u64; 3],
 }
 

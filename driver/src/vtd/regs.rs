@@ -11,7 +11,7 @@ use crate::types::{DomainId, Hpa, Iova, Rid};
 // Offsets (A1 + project map)
 // ---------------------------------------------------------------------------------------------
 
-/// Version register (32-bit): [7:4] major, [3:0] minor.
+/// Version register (32-bit): \[7:4\] major, \[3:0\] minor.
 pub const VER_REG: u16 = 0x000;
 /// Capability register (64-bit, RO), see [`Cap`].
 pub const CAP_REG: u16 = 0x008;
@@ -31,13 +31,13 @@ pub const FSTS_REG: u16 = 0x034;
 pub const FECTL_REG: u16 = 0x038;
 /// Fault event MSI data (32-bit).
 pub const FEDATA_REG: u16 = 0x03C;
-/// Fault event MSI address (32-bit, [31:2]).
+/// Fault event MSI address (32-bit, \[31:2\]).
 pub const FEADDR_REG: u16 = 0x040;
 /// Fault event MSI upper address (32-bit).
 pub const FEUADDR_REG: u16 = 0x044;
-/// Invalidation queue head (64-bit, RO): [18:4] offset in 16-byte units.
+/// Invalidation queue head (64-bit, RO): \[18:4\] offset in 16-byte units.
 pub const IQH_REG: u16 = 0x080;
-/// Invalidation queue tail (64-bit): [18:4] offset in 16-byte units.
+/// Invalidation queue tail (64-bit): \[18:4\] offset in 16-byte units.
 pub const IQT_REG: u16 = 0x088;
 /// Invalidation queue address (64-bit), see [`Iqa`].
 pub const IQA_REG: u16 = 0x090;
@@ -215,49 +215,49 @@ pub const fn iq_tail_misaligned(iqt: u64, dw256: bool) -> bool {
 /// CAP_REG (0x008), spec A2. `mgaw` and `nfr` hold the raw (minus-one) encodings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Cap {
-    /// [2:0] number of domains supported: 2^(4+2*ND).
+    /// \[2:0\] number of domains supported: 2^(4+2*ND).
     pub nd: u8,
-    /// [3] advanced fault logging.
+    /// \[3\] advanced fault logging.
     pub afl: bool,
-    /// [4] required write-buffer flushing.
+    /// \[4\] required write-buffer flushing.
     pub rwbf: bool,
-    /// [5] protected low-memory region.
+    /// \[5\] protected low-memory region.
     pub plmr: bool,
-    /// [6] protected high-memory region.
+    /// \[6\] protected high-memory region.
     pub phmr: bool,
-    /// [7] caching mode.
+    /// \[7\] caching mode.
     pub cm: bool,
-    /// [12:8] supported adjusted guest address widths: bit n = context AW value n.
+    /// \[12:8\] supported adjusted guest address widths: bit n = context AW value n.
     pub sagaw: u8,
-    /// [21:16] maximum guest address width minus one.
+    /// \[21:16\] maximum guest address width minus one.
     pub mgaw: u8,
-    /// [22] zero-length read.
+    /// \[22\] zero-length read.
     pub zlr: bool,
-    /// [33:24] fault-recording register offset / 16.
+    /// \[33:24\] fault-recording register offset / 16.
     pub fro: u16,
-    /// [37:34] second-level large-page support: bit 0 = 2 MiB, bit 1 = 1 GiB.
+    /// \[37:34\] second-level large-page support: bit 0 = 2 MiB, bit 1 = 1 GiB.
     pub sllps: u8,
-    /// [39] page-selective invalidation.
+    /// \[39\] page-selective invalidation.
     pub psi: bool,
-    /// [47:40] number of fault-recording registers minus one.
+    /// \[47:40\] number of fault-recording registers minus one.
     pub nfr: u8,
-    /// [53:48] maximum address-mask value.
+    /// \[53:48\] maximum address-mask value.
     pub mamv: u8,
-    /// [54] write draining.
+    /// \[54\] write draining.
     pub dwd: bool,
-    /// [55] read draining.
+    /// \[55\] read draining.
     pub drd: bool,
-    /// [56] first-level 1 GiB pages.
+    /// \[56\] first-level 1 GiB pages.
     pub fl1gp: bool,
-    /// [59] posted interrupts.
+    /// \[59\] posted interrupts.
     pub pi: bool,
-    /// [60] first-level 5-level paging.
+    /// \[60\] first-level 5-level paging.
     pub fl5lp: bool,
-    /// [61] enhanced command support.
+    /// \[61\] enhanced command support.
     pub ecmds: bool,
-    /// [62] SIRTP also invalidates the interrupt-entry cache.
+    /// \[62\] SIRTP also invalidates the interrupt-entry cache.
     pub esirtps: bool,
-    /// [63] SRTP also invalidates root/context/IOTLB caches.
+    /// \[63\] SRTP also invalidates root/context/IOTLB caches.
     pub esrtps: bool,
 }
 
@@ -404,65 +404,65 @@ impl Cap {
 /// ECAP_REG (0x010), spec A2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Ecap {
-    /// [0] page-walk coherency.
+    /// \[0\] page-walk coherency.
     pub c: bool,
-    /// [1] queued invalidation.
+    /// \[1\] queued invalidation.
     pub qi: bool,
-    /// [2] device-TLB (ATS).
+    /// \[2\] device-TLB (ATS).
     pub dt: bool,
-    /// [3] interrupt remapping.
+    /// \[3\] interrupt remapping.
     pub ir: bool,
-    /// [4] extended interrupt mode (x2APIC).
+    /// \[4\] extended interrupt mode (x2APIC).
     pub eim: bool,
-    /// [6] pass-through.
+    /// \[6\] pass-through.
     pub pt: bool,
-    /// [7] snoop control.
+    /// \[7\] snoop control.
     pub sc: bool,
-    /// [17:8] IOTLB register offset / 16.
+    /// \[17:8\] IOTLB register offset / 16.
     pub iro: u16,
-    /// [23:20] maximum handle-mask value.
+    /// \[23:20\] maximum handle-mask value.
     pub mhmv: u8,
-    /// [25] memory-type support.
+    /// \[25\] memory-type support.
     pub mts: bool,
-    /// [26] nested translation.
+    /// \[26\] nested translation.
     pub nest: bool,
-    /// [29] page-request support.
+    /// \[29\] page-request support.
     pub prs: bool,
-    /// [30] execute-request support.
+    /// \[30\] execute-request support.
     pub ers: bool,
-    /// [31] supervisor-request support.
+    /// \[31\] supervisor-request support.
     pub srs: bool,
-    /// [33] no-write flag.
+    /// \[33\] no-write flag.
     pub nwfs: bool,
-    /// [34] extended accessed flag.
+    /// \[34\] extended accessed flag.
     pub eafs: bool,
-    /// [39:35] PASID size supported minus one.
+    /// \[39:35\] PASID size supported minus one.
     pub pss: u8,
-    /// [40] PASID support.
+    /// \[40\] PASID support.
     pub pasid: bool,
-    /// [41] device-TLB invalidation throttle.
+    /// \[41\] device-TLB invalidation throttle.
     pub dit: bool,
-    /// [42] page-request drain.
+    /// \[42\] page-request drain.
     pub pds: bool,
-    /// [43] scalable-mode translation.
+    /// \[43\] scalable-mode translation.
     pub smts: bool,
-    /// [44] virtual command.
+    /// \[44\] virtual command.
     pub vcs: bool,
-    /// [45] second-level A/D.
+    /// \[45\] second-level A/D.
     pub slads: bool,
-    /// [46] second-level translation.
+    /// \[46\] second-level translation.
     pub slts: bool,
-    /// [47] first-level translation.
+    /// \[47\] first-level translation.
     pub flts: bool,
-    /// [48] scalable-mode page-walk coherency.
+    /// \[48\] scalable-mode page-walk coherency.
     pub smpwcs: bool,
-    /// [49] RID_PASID support.
+    /// \[49\] RID_PASID support.
     pub rps: bool,
-    /// [51] (Linux: PMS).
+    /// \[51\] (Linux: PMS).
     pub pms: bool,
-    /// [52] abort-DMA mode.
+    /// \[52\] abort-DMA mode.
     pub adms: bool,
-    /// [53] RID_PRIV support.
+    /// \[53\] RID_PRIV support.
     pub rprivs: bool,
 }
 
@@ -576,16 +576,17 @@ impl Ecap {
 // RTADDR_REG (A4)
 // ---------------------------------------------------------------------------------------------
 
-/// Root-table address mode (RTADDR.TTM, A4).
+/// RTADDR.TTM (bits 11:10, A4) value 00: legacy mode, root entries point at 128-bit context
+/// entries.
 pub const TTM_LEGACY: u8 = 0b00;
-/// Scalable mode.
+/// RTADDR.TTM value 01: scalable mode (root entries split into lower/upper context tables).
 pub const TTM_SCALABLE: u8 = 0b01;
-/// Reserved encoding.
+/// RTADDR.TTM value 10: reserved encoding (a DMA request then faults).
 pub const TTM_RESERVED: u8 = 0b10;
-/// Abort-DMA mode (needs ECAP.ADMS).
+/// RTADDR.TTM value 11: abort-DMA mode, every DMA request is blocked (needs ECAP.ADMS).
 pub const TTM_ABORT_DMA: u8 = 0b11;
 
-/// RTADDR_REG (0x020), spec A4: [63:12] RTA, [11:10] TTM, [9:0] reserved.
+/// RTADDR_REG (0x020), spec A4: \[63:12\] RTA, \[11:10\] TTM, \[9:0\] reserved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct RtAddr {
     /// Root-table base (4 KiB aligned; the low 12 bits are never set by decode).
@@ -603,6 +604,7 @@ impl RtAddr {
         Self::RESERVED | range64_from(haw as u32, 63)
     }
 
+    /// Decode a raw RTADDR_REG value: RTA from bits 63:12, TTM from bits 11:10.
     pub const fn decode(raw: u64) -> RtAddr {
         RtAddr {
             rta: Hpa(raw & mask64(63, 12)),
@@ -610,6 +612,7 @@ impl RtAddr {
         }
     }
 
+    /// Encode to the raw RTADDR_REG value: RTA in bits 63:12, TTM in bits 11:10, reserved bits 0.
     pub const fn encode(&self) -> u64 {
         set64(self.rta.0 & mask64(63, 12), 11, 10, self.ttm as u64)
     }
@@ -629,17 +632,17 @@ pub const CC_G_DEVICE: u8 = 0b11;
 /// CCMD_REG (0x028), spec A11.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Ccmd {
-    /// [15:0] domain ID.
+    /// \[15:0\] domain ID.
     pub did: DomainId,
-    /// [31:16] source ID.
+    /// \[31:16\] source ID.
     pub sid: Rid,
-    /// [33:32] function mask (00 none, 01 ignore SID\[2\], 10 SID\[2:1\], 11 SID\[2:0\]).
+    /// \[33:32\] function mask (00 none, 01 ignore SID\[2\], 10 SID\[2:1\], 11 SID\[2:0\]).
     pub fm: u8,
-    /// [60:59] actual granularity (RO; 00 = not performed).
+    /// \[60:59\] actual granularity (RO; 00 = not performed).
     pub caig: u8,
-    /// [62:61] requested granularity ([`CC_G_GLOBAL`], [`CC_G_DOMAIN`], [`CC_G_DEVICE`]).
+    /// \[62:61\] requested granularity ([`CC_G_GLOBAL`], [`CC_G_DOMAIN`], [`CC_G_DEVICE`]).
     pub cirg: u8,
-    /// [63] invalidate context cache (set by software, cleared by hardware when done).
+    /// \[63\] invalidate context cache (set by software, cleared by hardware when done).
     pub icc: bool,
 }
 
@@ -647,6 +650,8 @@ impl Ccmd {
     /// Bits 58:34 are reserved.
     pub const RESERVED: u64 = mask64(58, 34);
 
+    /// Decode a raw CCMD_REG value into DID \[15:0\], SID \[31:16\], FM \[33:32\], CAIG \[60:59\],
+    /// CIRG \[62:61\] and ICC \[63\].
     pub const fn decode(raw: u64) -> Ccmd {
         Ccmd {
             did: DomainId(get64(raw, 15, 0) as u16),
@@ -658,6 +663,7 @@ impl Ccmd {
         }
     }
 
+    /// Encode to the raw CCMD_REG value (fields truncated to their widths, reserved bits 0).
     pub const fn encode(&self) -> u64 {
         let mut v = 0u64;
         v = set64(v, 15, 0, self.did.0 as u64);
@@ -691,7 +697,7 @@ pub const IOTLB_G_DOMAIN: u8 = 0b10;
 /// IOTLB granularity 11: page-selective (PSI).
 pub const IOTLB_G_PAGE: u8 = 0b11;
 
-/// IVA_REG (IRO x 16), spec A11: [5:0] AM, [6] IH, [11:7] reserved, [63:12] ADDR.
+/// IVA_REG (IRO x 16), spec A11: \[5:0\] AM, \[6\] IH, \[11:7\] reserved, \[63:12\] ADDR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Iva {
     /// Address mask: invalidate 2^AM 4 KiB pages.
@@ -706,6 +712,7 @@ impl Iva {
     /// Bits 11:7 are reserved.
     pub const RESERVED: u64 = mask64(11, 7);
 
+    /// Decode a raw IVA_REG value: AM \[5:0\], IH \[6\], ADDR \[63:12\].
     pub const fn decode(raw: u64) -> Iva {
         Iva {
             am: get64(raw, 5, 0) as u8,
@@ -714,6 +721,7 @@ impl Iva {
         }
     }
 
+    /// Encode to the raw IVA_REG value (reserved bits 11:7 zero).
     pub const fn encode(&self) -> u64 {
         let v = set64(self.addr.0 & mask64(63, 12), 5, 0, self.am as u64);
         setb64(v, 6, self.ih)
@@ -723,17 +731,17 @@ impl Iva {
 /// IOTLB_REG (IRO x 16 + 8), spec A11.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct IotlbReg {
-    /// [47:32] domain ID.
+    /// \[47:32\] domain ID.
     pub did: DomainId,
-    /// [48] drain writes.
+    /// \[48\] drain writes.
     pub dw: bool,
-    /// [49] drain reads.
+    /// \[49\] drain reads.
     pub dr: bool,
-    /// [58:57] actual granularity (RO; 00 = not performed).
+    /// \[58:57\] actual granularity (RO; 00 = not performed).
     pub iaig: u8,
-    /// [61:60] requested granularity ([`IOTLB_G_GLOBAL`], [`IOTLB_G_DOMAIN`], [`IOTLB_G_PAGE`]).
+    /// \[61:60\] requested granularity ([`IOTLB_G_GLOBAL`], [`IOTLB_G_DOMAIN`], [`IOTLB_G_PAGE`]).
     pub iirg: u8,
-    /// [63] invalidate IOTLB (set by software, cleared when done).
+    /// \[63\] invalidate IOTLB (set by software, cleared when done).
     pub ivt: bool,
 }
 
@@ -741,6 +749,8 @@ impl IotlbReg {
     /// Bits 31:0, 56:50, 59 and 62 are reserved.
     pub const RESERVED: u64 = mask64(31, 0) | mask64(56, 50) | (1 << 59) | (1 << 62);
 
+    /// Decode a raw IOTLB_REG value: DID \[47:32\], DW \[48\], DR \[49\], IAIG \[58:57\], IIRG
+    /// \[61:60\], IVT \[63\].
     pub const fn decode(raw: u64) -> IotlbReg {
         IotlbReg {
             did: DomainId(get64(raw, 47, 32) as u16),
@@ -752,6 +762,7 @@ impl IotlbReg {
         }
     }
 
+    /// Encode to the raw IOTLB_REG value (fields truncated to their widths, reserved bits 0).
     pub const fn encode(&self) -> u64 {
         let mut v = 0u64;
         v = set64(v, 47, 32, self.did.0 as u64);
@@ -767,7 +778,7 @@ impl IotlbReg {
 // IQA_REG (A12)
 // ---------------------------------------------------------------------------------------------
 
-/// IQA_REG (0x090), spec A12: [63:12] IQA base, [11] DW, [10:3] reserved, [2:0] QS.
+/// IQA_REG (0x090), spec A12: \[63:12\] IQA base, \[11\] DW, \[10:3\] reserved, \[2:0\] QS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Iqa {
     /// Queue base (4 KiB aligned).
@@ -787,6 +798,7 @@ impl Iqa {
         Self::RESERVED | range64_from(haw as u32, 63)
     }
 
+    /// Decode a raw IQA_REG value: base \[63:12\], DW \[11\], QS \[2:0\].
     pub const fn decode(raw: u64) -> Iqa {
         Iqa {
             iqa: Hpa(raw & mask64(63, 12)),
@@ -795,6 +807,7 @@ impl Iqa {
         }
     }
 
+    /// Encode to the raw IQA_REG value (reserved bits 10:3 zero).
     pub const fn encode(&self) -> u64 {
         let v = setb64(self.iqa.0 & mask64(63, 12), 11, self.dw);
         set64(v, 2, 0, self.qs as u64)
@@ -841,11 +854,16 @@ pub const IQEI_TAIL_MISALIGNED: u8 = 6;
 /// IQEI 7: invalid TTM.
 pub const IQEI_INVALID_TTM: u8 = 7;
 
-/// IQERCD_REG (0x0B0), spec A12: [3:0] IQEI, [47:32] ITESID, [63:48] ICESID.
+/// IQERCD_REG (0x0B0), spec A12: \[3:0\] IQEI, \[47:32\] ITESID, \[63:48\] ICESID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct IqErcd {
+    /// \[3:0\] IQEI: why the queue stopped (one of the `IQEI_*` codes).
     pub iqei: u8,
+    /// \[47:32\] ITESID: source ID of the device whose device-TLB invalidation timed out
+    /// (FSTS.ITE).
     pub itesid: u16,
+    /// \[63:48\] ICESID: source ID of the device that returned an invalid invalidation completion
+    /// (FSTS.ICE).
     pub icesid: u16,
 }
 
@@ -853,6 +871,7 @@ impl IqErcd {
     /// Bits 31:4 are reserved.
     pub const RESERVED: u64 = mask64(31, 4);
 
+    /// Decode a raw IQERCD_REG value.
     pub const fn decode(raw: u64) -> IqErcd {
         IqErcd {
             iqei: get64(raw, 3, 0) as u8,
@@ -861,6 +880,7 @@ impl IqErcd {
         }
     }
 
+    /// Encode to the raw IQERCD_REG value (reserved bits 31:4 zero).
     pub const fn encode(&self) -> u64 {
         let v = set64(0, 3, 0, self.iqei as u64);
         let v = set64(v, 47, 32, self.itesid as u64);
@@ -872,7 +892,7 @@ impl IqErcd {
 // IRTA_REG (B1)
 // ---------------------------------------------------------------------------------------------
 
-/// IRTA_REG (0x0B8), spec B1: [63:12] IRTA base, [11] EIME, [10:4] reserved, [3:0] S.
+/// IRTA_REG (0x0B8), spec B1: \[63:12\] IRTA base, \[11\] EIME, \[10:4\] reserved, \[3:0\] S.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Irta {
     /// Interrupt remapping table base (4 KiB aligned).
@@ -892,6 +912,7 @@ impl Irta {
         Self::RESERVED | range64_from(haw as u32, 63)
     }
 
+    /// Decode a raw IRTA_REG value: base \[63:12\], EIME \[11\], S \[3:0\].
     pub const fn decode(raw: u64) -> Irta {
         Irta {
             irta: Hpa(raw & mask64(63, 12)),
@@ -900,6 +921,7 @@ impl Irta {
         }
     }
 
+    /// Encode to the raw IRTA_REG value (reserved bits 10:4 zero).
     pub const fn encode(&self) -> u64 {
         let v = setb64(self.irta.0 & mask64(63, 12), 11, self.eime);
         set64(v, 3, 0, self.s as u64)
@@ -923,18 +945,27 @@ impl Irta {
 /// FSTS_REG (0x034) decoded, spec A10.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Fsts {
+    /// \[0\] PFO: primary fault overflow, a fault was dropped because the next FRCD was still full
+    /// (RW1C).
     pub pfo: bool,
+    /// \[1\] PPF: primary pending fault, the OR of every FRCD.F (RO).
     pub ppf: bool,
+    /// \[2\] AFO: advanced fault overflow.
     pub afo: bool,
+    /// \[3\] APF: advanced pending fault.
     pub apf: bool,
+    /// \[4\] IQE: invalidation queue error; queued invalidation stopped at IQH (RW1C).
     pub iqe: bool,
+    /// \[5\] ICE: invalidation completion error (RW1C).
     pub ice: bool,
+    /// \[6\] ITE: invalidation time-out error (RW1C).
     pub ite: bool,
-    /// [15:8] fault record index.
+    /// \[15:8\] fault record index.
     pub fri: u8,
 }
 
 impl Fsts {
+    /// Decode a raw 32-bit FSTS_REG value (reserved bits dropped).
     pub const fn decode(raw: u32) -> Fsts {
         Fsts {
             pfo: raw & FSTS_PFO != 0,
@@ -948,6 +979,7 @@ impl Fsts {
         }
     }
 
+    /// Encode to the raw 32-bit FSTS_REG value (FRI in bits 15:8).
     pub const fn encode(&self) -> u32 {
         let mut v = (self.fri as u32) << FSTS_FRI_SHIFT;
         if self.pfo {

@@ -3,12 +3,12 @@
 use super::bits::*;
 use crate::types::{Hpa, Rid};
 
-/// Legacy root entry: [0] P, [11:1] reserved, [63:12] CTP, [127:64] reserved.
+/// Legacy root entry: \[0\] P, \[11:1\] reserved, \[63:12\] CTP, \[127:64\] reserved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct RootEntry {
-    /// [0] present.
+    /// \[0\] present.
     pub present: bool,
-    /// [63:12] context-table pointer (4 KiB aligned).
+    /// \[63:12\] context-table pointer (4 KiB aligned).
     pub ctp: Hpa,
 }
 

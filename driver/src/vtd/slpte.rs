@@ -1,7 +1,7 @@
 //! Legacy second-level paging entry (spec A7): 64 bits, 512 per 4 KiB table.
 //!
-//! Layout: [0] R, [1] W, [2] X, [6:3] ignored, [7] PS, [8] A, [9] D, [10] ignored, [11] SNP,
-//! [51:12] ADDR (bits 51:HAW reserved), [61:52] ignored, [62] TM, [63] ignored.
+//! Layout: \[0\] R, \[1\] W, \[2\] X, \[6:3\] ignored, \[7\] PS, \[8\] A, \[9\] D, \[10\] ignored,
+//! \[11\] SNP, \[51:12\] ADDR (bits 51:HAW reserved), \[61:52\] ignored, \[62\] TM, \[63\] ignored.
 //!
 //! Project decisions (decisions.md): SNP (bit 11) is reserved while ECAP.SC=0; TM (bit 62) is
 //! reserved while ECAP.DT=0 and, as A7 says "leaf only", in every non-leaf entry. PS is reserved
@@ -14,35 +14,37 @@ use crate::types::{Hpa, Iova};
 /// Bits the hardware ignores in legacy mode and that [`SlPte`] keeps verbatim in `ignored`:
 /// 6:3, 10, 61:52, 63.
 pub const SLPTE_IGNORED_MASK: u64 = mask64(6, 3) | (1 << 10) | mask64(61, 52) | (1 << 63);
-/// The ADDR field as decoded: bits 51:12 (bits at or above HAW are reserved, see [`reserved_mask`]).
+/// The ADDR field as decoded: bits 51:12 (bits at or above HAW are reserved, see
+/// [`reserved_mask`]).
 pub const SLPTE_ADDR_MASK: u64 = mask64(51, 12);
 
 /// A second-level paging entry, lossless: `encode(decode(x)) == x` for every `x`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct SlPte {
-    /// [0] read.
+    /// \[0\] read.
     pub r: bool,
-    /// [1] write.
+    /// \[1\] write.
     pub w: bool,
-    /// [2] execute (ignored in legacy mode; does not make an entry present).
+    /// \[2\] execute (ignored in legacy mode; does not make an entry present).
     pub x: bool,
-    /// [7] page size: a 2 MiB leaf at level 2, a 1 GiB leaf at level 3.
+    /// \[7\] page size: a 2 MiB leaf at level 2, a 1 GiB leaf at level 3.
     pub ps: bool,
-    /// [8] accessed (ignored in legacy mode).
+    /// \[8\] accessed (ignored in legacy mode).
     pub a: bool,
-    /// [9] dirty (ignored in legacy mode).
+    /// \[9\] dirty (ignored in legacy mode).
     pub d: bool,
-    /// [11] snoop (reserved while ECAP.SC=0).
+    /// \[11\] snoop (reserved while ECAP.SC=0).
     pub snp: bool,
-    /// [62] transient mapping (reserved while ECAP.DT=0 and in non-leaf entries).
+    /// \[62\] transient mapping (reserved while ECAP.DT=0 and in non-leaf entries).
     pub tm: bool,
-    /// [51:12] next-table or page-frame address (low 12 bits never set by decode).
+    /// \[51:12\] next-table or page-frame address (low 12 bits never set by decode).
     pub addr: Hpa,
     /// The ignored bits ([`SLPTE_IGNORED_MASK`]) in place.
     pub ignored: u64,
 }
 
 impl SlPte {
+    /// Decode a raw 64-bit second-level entry; every bit is kept (flags, ADDR 51:12, ignored bits).
     pub const fn decode(raw: u64) -> SlPte {
         SlPte {
             r: bit64(raw, 0),
@@ -58,6 +60,7 @@ impl SlPte {
         }
     }
 
+    /// Encode to the raw 64-bit entry; the inverse of [`SlPte::decode`] for every value.
     pub const fn encode(&self) -> u64 {
         let mut v = (self.addr.0 & SLPTE_ADDR_MASK) | (self.ignored & SLPTE_IGNORED_MASK);
         v = setb64(v, 0, self.r);
