@@ -48,30 +48,97 @@ use crate::coverage::Coverage;
 use crate::dut::DutConfig;
 use crate::hdr::{self, Info};
 use crate::memsrv::MemConfig;
-use crate::sim::{check_access, Egress, Knobs, Sim};
+use crate::sim::{check_access, Beat, Knobs, Sim};
 use crate::vectors::Step;
 use iommu_driver::mem::{HostMemory, MemChange};
 use iommu_driver::model::{
     Allowed, CacheSnapshot, Invalidation, Model, ModelConfig, Msi, Outcome, Request,
 };
 use iommu_driver::platform::{Platform, PlatformError};
+use iommu_driver::tlp::TlpError;
 use iommu_driver::Hpa;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
-/// One scoreboard failure, with what is needed to reproduce and understand it.
+/// One scoreboard failure, with what is needed to reproduce and understand it. `Display`
+/// prints it in full (seed, configuration, cycle, the transaction, expected and actual).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
+    /// Seed of the run (back-pressure, idle cycles, memory latencies).
     pub seed: u64,
+    /// RTL configuration simulated.
     pub config: DutConfig,
+    /// Clock cycle at which the scoreboard saw it.
     pub cycle: u64,
     /// What went wrong, in words.
     pub what: String,
-    /// The transaction concerned (tag and raw header), if any.
+    /// The harness tag of the transaction concerned, if any.
     pub tag: Option<u16>,
+    /// The transaction concerned, if any.
     pub request: Option<Request>,
+    /// What the golden model allowed (or the state it expected).
     pub expected: String,
+    /// What the DUT did.
     pub actual: String,
+}
+
+impl std::error::Error for Mismatch {}
+
+/// What the DUT did with one request, as [`Lockstep::send`] returns it: the outcome the
+/// scoreboard matched and the beat that carried it, with its timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Egress {
+    /// The harness tag the request was given ([`Lockstep::submit`]).
+    pub tag: u16,
+    /// The request as sent.
+    pub request: Request,
+    /// The member of the model's allowed set that the DUT's egress matched.
+    pub outcome: Outcome,
+    /// The beat that left the DUT for the request: the translated request on `dn` (its header
+    /// exactly as it left, e.g. 4DW for an address above 4 GiB), the completion on `cpl`, or
+    /// the message on `irq`. `None` when nothing left: a dropped posted request, a posted
+    /// interrupt without notification, or a request of a group of interrupt requests whose
+    /// messages the ports cannot tell apart.
+    pub beat: Option<Beat>,
+    /// Cycle at which the DUT accepted the request.
+    pub accepted: u64,
+    /// Cycle at which its beat left (with no beat: when the scoreboard concluded it was
+    /// dropped).
+    pub cycle: u64,
+}
+
+impl Egress {
+    /// The output channel the beat left on, if any.
+    pub fn channel(&self) -> Option<Channel> {
+        self.beat.map(|b| match b {
+            Beat::Dn { .. } => Channel::Dn,
+            Beat::Cpl { .. } => Channel::Cpl,
+            Beat::Irq { .. } => Channel::Irq,
+        })
+    }
+
+    /// Cycles from acceptance to the beat.
+    pub fn latency(&self) -> u64 {
+        self.cycle.saturating_sub(self.accepted)
+    }
+
+    /// The translated request's header, decoded (spec C1-C3), when the request left on `dn`.
+    pub fn downstream(&self) -> Option<Result<iommu_driver::tlp::RequestHeader, TlpError>> {
+        match self.beat {
+            Some(Beat::Dn { hdr, .. }) => Some(iommu_driver::tlp::RequestHeader::decode(&hdr)),
+            _ => None,
+        }
+    }
+
+    /// The completion's header, decoded (spec C4), when the request was answered on `cpl`.
+    pub fn completion(&self) -> Option<Result<iommu_driver::tlp::Completion, TlpError>> {
+        match self.beat {
+            Some(Beat::Cpl { hdr, .. }) => Some(iommu_driver::tlp::Completion::decode(&[
+                hdr[0], hdr[1], hdr[2], 0,
+            ])),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Mismatch {
@@ -178,13 +245,17 @@ struct Pend {
     because: Option<u16>,
 }
 
-/// Output channel of an egress beat.
+/// An output channel of the DUT (rtl/README.md "Ports").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chan {
+pub enum Channel {
+    /// `dn_*`: translated requests toward memory.
     Dn,
+    /// `cpl_*`: completions for blocked non-posted requests, back to the device.
     Cpl,
+    /// `irq_*`: interrupt messages (remapped interrupts, notifications, the unit's events).
     Irq,
 }
+use Channel as Chan;
 
 /// Most model "worlds" kept alive while the DUT's choice between outcomes that look the same at
 /// its ports (e.g. a drop with fault 9h from memory vs 5h through a stale cached context, or the
@@ -322,14 +393,21 @@ struct Fork {
 
 /// The DUT and the golden model side by side.
 pub struct Lockstep {
+    /// The simulator underneath (the verilated DUT, its memory port, back-pressure). Its memory
+    /// `sim.mem` is the DUT's; edit memory through [`Platform::mem`] instead, which the
+    /// scoreboard journals and applies to the model's copy: an edit made directly here is one
+    /// the model never sees.
     pub sim: Sim,
     /// The golden model (the first consistent world).
     pub model: Model,
     /// Other worlds still consistent with everything the DUT showed (see [`MAX_WORLDS`]).
     alts: Vec<World>,
-    /// The model's own copy of host memory.
-    pub model_mem: HostMemory,
+    /// The model's own copy of host memory ([`Lockstep::model_memory`]): written only by the
+    /// scoreboard, from the journal of [`Platform::mem`] and by the model's own side effects.
+    model_mem: HostMemory,
+    /// Seed of the run (back-pressure, idle cycles, memory latencies).
     pub seed: u64,
+    /// What the scoreboard counted so far.
     pub stats: Stats,
     /// Failures so far (the run should stop at the first one).
     pub failures: Vec<Mismatch>,
@@ -344,10 +422,14 @@ pub struct Lockstep {
     /// places invisible drops at their true position in the commit order (fault records follow
     /// it). Off: only the PCIe ordering rules and quiet periods place them.
     pub in_order: bool,
-    /// When set, every committed outcome is appended to [`Lockstep::outcomes`] (directed tests).
-    pub log_outcomes: bool,
-    /// (tag, outcome) of every committed request while `log_outcomes` is set.
-    pub outcomes: Vec<(u16, Outcome)>,
+    /// Mismatches are returned as errors: by [`Lockstep::send`] always, and by the
+    /// [`Platform`] methods too while set (as [`PlatformError::Mismatch`]), so that an OS-driver
+    /// call made on a failing DUT fails. Set by [`Lockstep::builder`]; [`Lockstep::new`] leaves
+    /// it clear for harnesses that inspect [`Lockstep::failures`] themselves.
+    pub strict: bool,
+    /// While set, every committed request's [`Egress`] is appended to `retired`.
+    log_egress: bool,
+    retired: Vec<Egress>,
     /// Print every accepted request and egress beat to stderr (env `IOMMU_COSIM_TRACE`).
     pub trace: bool,
     /// Counts memory versions and invalidations (see the module documentation).
@@ -405,9 +487,150 @@ pub(crate) const IQT_REG: u16 = 0x088;
 const FSTS_REG: u16 = 0x034;
 const FSTS_IQE: u64 = 1 << 4;
 
+/// How to set up a [`Lockstep`] co-simulation; every setting has a default
+/// ([`Lockstep::builder`]).
+///
+/// ```
+/// use iommu_cosim::dut::DutConfig;
+/// use iommu_cosim::lockstep::Lockstep;
+/// use iommu_cosim::sim::Knobs;
+/// let ls = Lockstep::builder()
+///     .config(DutConfig::Tiny)
+///     .seed(7)
+///     .mem_latency(100)
+///     .back_pressure(Knobs { dn_ready: 0.5, ..Knobs::full_speed() })
+///     .build()?;
+/// assert_eq!(ls.config(), DutConfig::Tiny);
+/// # Ok::<(), iommu_driver::platform::PlatformError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LockstepBuilder {
+    config: DutConfig,
+    memory: HostMemory,
+    mem: MemConfig,
+    knobs: Knobs,
+    seed: u64,
+    strict: bool,
+}
+
+impl Default for LockstepBuilder {
+    fn default() -> Self {
+        LockstepBuilder {
+            config: DutConfig::Default,
+            memory: HostMemory::new(),
+            mem: MemConfig::default(),
+            knobs: Knobs::full_speed(),
+            seed: 1,
+            strict: true,
+        }
+    }
+}
+
+impl LockstepBuilder {
+    /// The RTL configuration to simulate (default: [`DutConfig::Default`]).
+    pub fn config(mut self, config: DutConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The seed of every random choice of the harness: back-pressure, idle cycles, latencies
+    /// within their range (default 1).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// A fixed memory read latency, in cycles from request to response (default 20).
+    pub fn mem_latency(mut self, cycles: u32) -> Self {
+        self.mem.latency_min = cycles;
+        self.mem.latency_max = cycles;
+        self
+    }
+
+    /// Every memory-port setting at once: latency range, outstanding limit, out-of-order
+    /// returns, request back-pressure (default [`MemConfig::default`]).
+    pub fn mem_port(mut self, mem: MemConfig) -> Self {
+        self.mem = mem;
+        self
+    }
+
+    /// Back-pressure on the output channels and idle cycles on the input (default: none,
+    /// [`Knobs::full_speed`]).
+    pub fn back_pressure(mut self, knobs: Knobs) -> Self {
+        self.knobs = knobs;
+        self
+    }
+
+    /// Host memory to start from (default: empty). Later edits go through [`Platform::mem`].
+    pub fn memory(mut self, memory: HostMemory) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// Leave mismatches to be read from [`Lockstep::failures`] instead of failing the
+    /// [`Platform`] calls that see them (clears [`Lockstep::strict`]; [`Lockstep::send`] still
+    /// returns them).
+    pub fn lenient(mut self) -> Self {
+        self.strict = false;
+        self
+    }
+
+    /// Check the settings, bring the DUT out of reset and configure the golden model from its
+    /// CAP/ECAP. A setting out of range is an error naming it.
+    pub fn build(self) -> Result<Lockstep, PlatformError> {
+        let bad = |what: String| Err(PlatformError::Other(format!("lockstep set-up: {what}")));
+        let m = &self.mem;
+        if m.latency_min == 0 || m.latency_min > m.latency_max {
+            return bad(format!(
+                "memory latency {}..={} cycles: need 1 <= min <= max",
+                m.latency_min, m.latency_max
+            ));
+        }
+        if m.max_outstanding == 0 {
+            return bad("memory outstanding limit 0: need at least 1".to_string());
+        }
+        if !(m.ready_prob > 0.0 && m.ready_prob <= 1.0) {
+            return bad(format!(
+                "memory ready probability {}: need 0 < p <= 1",
+                m.ready_prob
+            ));
+        }
+        let k = &self.knobs;
+        for (name, p) in [
+            ("dn_ready", k.dn_ready),
+            ("cpl_ready", k.cpl_ready),
+            ("irq_ready", k.irq_ready),
+        ] {
+            if !(p > 0.0 && p <= 1.0) {
+                return bad(format!(
+                    "back-pressure {name} probability {p}: need 0 < p <= 1"
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&k.up_idle) {
+            return bad(format!(
+                "back-pressure up_idle probability {}: need 0 <= p < 1",
+                k.up_idle
+            ));
+        }
+        let mut ls = Lockstep::new(self.config, self.memory, self.mem, self.knobs, self.seed)?;
+        ls.strict = self.strict;
+        Ok(ls)
+    }
+}
+
 impl Lockstep {
+    /// A co-simulation with defaults for everything ([`LockstepBuilder`]): the default RTL
+    /// configuration, seed 1, 20-cycle memory, no back-pressure, empty memory, mismatches
+    /// returned as errors.
+    pub fn builder() -> LockstepBuilder {
+        LockstepBuilder::default()
+    }
+
     /// Bring up the DUT with `mem` behind its memory port, read CAP/ECAP from it and configure the
     /// golden model from them (decisions.md "Hardware identity": the harness follows the DUT).
+    /// Mismatches are only recorded ([`Lockstep::strict`] clear); [`Lockstep::builder`] is the
+    /// form with defaults and checked settings.
     pub fn new(
         config: DutConfig,
         mem: HostMemory,
@@ -445,8 +668,9 @@ impl Lockstep {
             pres: Vec::new(),
             next_seq: 0,
             last_edit_cycle: u64::MAX,
-            log_outcomes: false,
-            outcomes: Vec::new(),
+            strict: false,
+            log_egress: false,
+            retired: Vec::new(),
             in_order: true,
             trace: std::env::var_os("IOMMU_COSIM_TRACE").is_some(),
             because: None,
@@ -889,12 +1113,12 @@ impl Lockstep {
         }
     }
 
-    fn egress(&mut self, cyc: u64, e: Egress) {
+    fn egress(&mut self, cyc: u64, e: Beat) {
         if self.trace {
             eprintln!("[{cyc}] egress {e:x?}");
         }
         match e {
-            Egress::Dn { tag, hdr } => match self.find(tag) {
+            Beat::Dn { tag, hdr } => match self.find(tag) {
                 Some(i) => {
                     // Everything before it has retired: place the held interrupt beats first.
                     let i = if self.held.is_empty() {
@@ -915,7 +1139,7 @@ impl Lockstep {
                     format!("tag {tag:#06x} hdr {hdr:08x?}"),
                 ),
             },
-            Egress::Cpl { tag, hdr } => match self.find(tag) {
+            Beat::Cpl { tag, hdr } => match self.find(tag) {
                 Some(i) => self.retire(i, cyc, Seen::Cpl(hdr), Chan::Cpl),
                 None => self.fail(
                     "completion for a tag that is not outstanding (spurious, duplicate, or after a later request that may not pass it)",
@@ -924,7 +1148,7 @@ impl Lockstep {
                     format!("tag {tag:#06x} hdr {hdr:08x?}"),
                 ),
             },
-            Egress::Irq { msi } => {
+            Beat::Irq { msi } => {
                 let i = self
                     .pending
                     .iter()
@@ -1377,8 +1601,21 @@ impl Lockstep {
                 self.end_group(&p);
             }
         }
-        if self.log_outcomes {
-            self.outcomes.push((p.tag, outcome));
+        if self.log_egress {
+            let beat = match seen {
+                Seen::Dn(hdr) => Some(Beat::Dn { tag: p.tag, hdr }),
+                Seen::Cpl(hdr) => Some(Beat::Cpl { tag: p.tag, hdr }),
+                Seen::Irq(msi) => Some(Beat::Irq { msi }),
+                Seen::Dropped | Seen::Maybe => None,
+            };
+            self.retired.push(Egress {
+                tag: p.tag,
+                request: p.req,
+                outcome,
+                beat,
+                accepted: p.accepted_at.unwrap_or(cyc),
+                cycle: cyc,
+            });
         }
         if let (Some(c), Some(ex)) = (self.coverage.as_deref_mut(), exercised) {
             c.request(
@@ -2096,24 +2333,44 @@ impl Lockstep {
         let _ = self.reg_read(0x348, 8);
     }
 
-    /// Send one request, run until it (and everything before it) retired, and return the outcome
-    /// the DUT produced (as the model's member of the allowed set). `None` after a mismatch.
-    pub fn send(&mut self, req: Request) -> Option<Outcome> {
-        let log = self.log_outcomes;
-        self.log_outcomes = true;
+    /// Send one request, run until it (and everything before it) retired, and return what the
+    /// DUT did with it: the outcome (the model's member of the allowed set it matched), the
+    /// beat as it left and its cycles. The first mismatch of the run, whenever it happened, is
+    /// the error.
+    pub fn send(&mut self, req: Request) -> Result<Egress, Mismatch> {
+        self.check()?;
+        self.log_egress = true;
         let tag = self.submit(req);
         self.drain(false);
-        self.log_outcomes = log;
-        let o = self
-            .outcomes
-            .iter()
-            .rev()
-            .find(|(t, _)| *t == tag)
-            .map(|(_, o)| *o);
-        if !log {
-            self.outcomes.clear();
+        self.log_egress = false;
+        let e = self.retired.iter().rev().find(|e| e.tag == tag).copied();
+        self.retired.clear();
+        self.check()?;
+        e.ok_or_else(|| Mismatch {
+            seed: self.seed,
+            config: self.config(),
+            cycle: self.sim.cycle(),
+            what: "the request did not retire".to_string(),
+            tag: Some(tag),
+            request: Some(req),
+            expected: "an outcome".to_string(),
+            actual: "none".to_string(),
+        })
+    }
+
+    /// The first mismatch of the run, if there was one.
+    pub fn check(&self) -> Result<(), Mismatch> {
+        match self.failures.first() {
+            Some(m) => Err(m.clone()),
+            None => Ok(()),
         }
-        o
+    }
+
+    /// The golden model's copy of host memory (read-only: edit memory through
+    /// [`Platform::mem`], and the scoreboard applies the edit to both copies).
+    pub fn model_memory(&mut self) -> &HostMemory {
+        self.flush_edits();
+        &self.model_mem
     }
 
     /// The model runs the invalidation queue synchronously at the IQT (or QIE) write; the DUT
@@ -2271,6 +2528,34 @@ impl Lockstep {
 
 impl Platform for Lockstep {
     fn reg_read(&mut self, offset: u16, size: u8) -> Result<u64, PlatformError> {
+        let r = self.csr_read(offset, size);
+        self.strict_result(r)
+    }
+
+    fn reg_write(&mut self, offset: u16, size: u8, value: u64) -> Result<(), PlatformError> {
+        let r = self.csr_write(offset, size, value);
+        self.strict_result(r)
+    }
+
+    /// The host memory a test or the OS driver edits: the DUT's, journaled, with every change
+    /// applied to the model's copy before the next step.
+    fn mem(&mut self) -> &mut HostMemory {
+        self.flush_edits();
+        self.sim.mem.start_journal();
+        &mut self.sim.mem
+    }
+}
+
+impl Lockstep {
+    /// With [`Lockstep::strict`], a mismatch (now or earlier) turns the result into an error.
+    fn strict_result<T>(&self, r: Result<T, PlatformError>) -> Result<T, PlatformError> {
+        match (self.strict, self.failures.first()) {
+            (true, Some(m)) => Err(PlatformError::Mismatch(m.to_string())),
+            _ => r,
+        }
+    }
+
+    fn csr_read(&mut self, offset: u16, size: u8) -> Result<u64, PlatformError> {
         check_access(offset, size)?;
         self.flush_edits();
         if self.retire_dependent(offset) {
@@ -2347,7 +2632,7 @@ impl Platform for Lockstep {
         Ok(d)
     }
 
-    fn reg_write(&mut self, offset: u16, size: u8, value: u64) -> Result<(), PlatformError> {
+    fn csr_write(&mut self, offset: u16, size: u8, value: u64) -> Result<(), PlatformError> {
         check_access(offset, size)?;
         self.flush_edits();
         if !self.racing_write(offset) {
@@ -2434,12 +2719,6 @@ impl Platform for Lockstep {
         }
         self.prune();
         Ok(())
-    }
-
-    fn mem(&mut self) -> &mut HostMemory {
-        self.flush_edits();
-        self.sim.mem.start_journal();
-        &mut self.sim.mem
     }
 }
 

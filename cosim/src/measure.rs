@@ -27,9 +27,10 @@ use crate::dut::DutConfig;
 use crate::hdr::Req;
 use crate::lockstep::Lockstep;
 use crate::memsrv::MemConfig;
-use crate::sim::{Egress, Knobs};
+use crate::sim::{Beat, Knobs};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{
     BringUp, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms, PostedInterruptDescriptor,
     PostedIrte, RemappedIrte,
@@ -50,6 +51,7 @@ const REGION_SHIFT: u32 = 39;
 /// What to measure.
 #[derive(Debug, Clone)]
 pub struct MeasureOpts {
+    /// RTL parameter set to measure.
     pub config: DutConfig,
     /// Fixed memory read latency in cycles.
     pub mem_latency: u32,
@@ -59,6 +61,7 @@ pub struct MeasureOpts {
     pub samples: usize,
     /// Back-to-back all-miss requests of the overlap run.
     pub overlap_requests: usize,
+    /// Seed handed to the lockstep harness (the run is deterministic for a given seed).
     pub seed: u64,
 }
 
@@ -78,21 +81,29 @@ impl Default for MeasureOpts {
 /// The measured numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureReport {
+    /// RTL parameter set the figures were measured on.
     pub config: DutConfig,
+    /// Fixed memory read latency in cycles used for all runs.
     pub mem_latency: u32,
     /// IOTLB-hit run: requests, span in cycles (first accept to last egress), translations/clock.
     pub hit_requests: u64,
+    /// IOTLB-hit run: cycles from the first accept to the last egress.
     pub hit_cycles: u64,
+    /// IOTLB-hit run: translations per clock, `hit_requests / hit_cycles`.
     pub hit_per_clock: f64,
     /// Accept-to-egress latencies of the context-hit / IOTLB-miss samples, and their median.
     pub miss_ctx_hit: Vec<u64>,
+    /// Median of `miss_ctx_hit`, in cycles.
     pub miss_ctx_hit_median: u64,
     /// Same with a context-cache miss.
     pub miss_ctx_miss: Vec<u64>,
+    /// Median of `miss_ctx_miss`, in cycles.
     pub miss_ctx_miss_median: u64,
     /// Overlap run: requests, span in cycles, cycles per miss.
     pub overlap_requests: usize,
+    /// Overlap run: cycles from the first accept to the last egress.
     pub overlap_cycles: u64,
+    /// Overlap run: `overlap_cycles / overlap_requests`, in cycles per miss.
     pub overlap_cycles_per_miss: f64,
     /// Sum of the individual accept-to-egress latencies / span (mean requests in flight).
     pub overlap_in_flight: f64,
@@ -107,9 +118,17 @@ pub struct MeasureReport {
 /// Medians (cycles) of the interrupt-remapping and queued-invalidation measurements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IrFigures {
+    /// Remapped-interrupt latency with an interrupt-entry-cache miss, accept to interrupt beat, in
+    /// cycles.
     pub remap_iec_miss: u64,
+    /// Remapped-interrupt latency with an interrupt-entry-cache hit (the same MSI again), in
+    /// cycles.
     pub remap_iec_hit: u64,
+    /// Posted-interrupt latency after an IEC flush (IRTE fetch plus atomic descriptor update),
+    /// accept to notification beat, in cycles.
     pub posted_notify: u64,
+    /// Round trip of a page-selective IOTLB invalidation through the queue, from the IQT write to
+    /// the wait descriptor's status in memory, in cycles.
     pub psi_queue_round_trip: u64,
 }
 
@@ -286,10 +305,10 @@ fn batch(ls: &mut Lockstep, reqs: &[Request]) -> Result<Batch, String> {
         }
         for &(c, e) in &ls.sim.egress {
             match e {
-                Egress::Dn { tag, .. } | Egress::Cpl { tag, .. } => {
+                Beat::Dn { tag, .. } | Beat::Cpl { tag, .. } => {
                     egress.insert(tag, c);
                 }
-                Egress::Irq { .. } => {}
+                Beat::Irq { .. } => {}
             }
         }
         ls.process();
@@ -491,7 +510,7 @@ fn irq_latency(ls: &mut Lockstep, req: Request) -> Result<u64, String> {
             .sim
             .egress
             .iter()
-            .find(|(_, e)| matches!(e, Egress::Irq { .. }))
+            .find(|(_, e)| matches!(e, Beat::Irq { .. }))
             .map(|(c, _)| *c);
         ls.process();
         if let (Some(a), Some(b)) = (accepted, beat) {
@@ -527,11 +546,15 @@ fn measure_ir(opts: &MeasureOpts, memcfg: MemConfig) -> Result<IrFigures, String
     .map_err(e)?;
     os.bring_up(BringUp {
         qi: true,
-        ir: Some((3, true, false)),
+        ir: Some(IrSetup {
+            s: 3,
+            eime: true,
+            cfi: false,
+        }),
         te: true,
     })
     .map_err(e)?;
-    os.set_irte_remapped(1, &RemappedIrte::simple(0x30, 1, DEV.0))
+    os.set_irte_remapped(1, &RemappedIrte::new(0x30, 1).verify_requester(DEV))
         .map_err(e)?;
     let pid = os.alloc_pid().map_err(e)?;
     let fresh = PostedInterruptDescriptor {
@@ -546,7 +569,7 @@ fn measure_ir(opts: &MeasureOpts, memcfg: MemConfig) -> Result<IrFigures, String
             present: true,
             vector: 0x61,
             pda: pid,
-            sid: DEV.0,
+            sid: DEV,
             svt: 1,
             ..Default::default()
         },

@@ -30,6 +30,7 @@ use crate::sim::{Knobs, Sabotage};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
 use iommu_driver::os::tables::level_index;
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{
     BringUp, DeviceAssignment, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms,
     PostedInterruptDescriptor, PostedIrte, RemappedIrte,
@@ -45,11 +46,13 @@ use std::path::PathBuf;
 /// Options of one random run.
 #[derive(Debug, Clone)]
 pub struct RunOpts {
+    /// RTL parameter set to run.
     pub config: DutConfig,
     /// Upstream requests to send.
     pub requests: u64,
     /// Write an FST waveform of the run here: from cycle `wave_from` on (0: the whole run).
     pub wave: Option<PathBuf>,
+    /// First cycle written to the waveform when `wave` is set (0: from the start).
     pub wave_from: u64,
     /// Log the stimulus ([`SeedResult::log`]), to shrink a failure into a vector suite.
     pub log: bool,
@@ -74,9 +77,13 @@ impl RunOpts {
 /// Result of one seed.
 #[derive(Debug, Clone)]
 pub struct SeedResult {
+    /// The seed that determined everything in the run.
     pub seed: u64,
+    /// RTL parameter set the run used.
     pub config: DutConfig,
+    /// Lockstep counters of the run: requests and their outcomes by kind, faults, latencies.
     pub stats: Stats,
+    /// Clock cycles simulated.
     pub cycles: u64,
     /// Scoreboard mismatches (the run stops at the first).
     pub failures: Vec<Mismatch>,
@@ -91,6 +98,7 @@ pub struct SeedResult {
 }
 
 impl SeedResult {
+    /// True when there was no mismatch and no error.
     pub fn passed(&self) -> bool {
         self.failures.is_empty() && self.error.is_none()
     }
@@ -315,17 +323,17 @@ fn drive(os: &mut Iommu<Lockstep>, rng: &mut ChaCha8Rng, requests: u64) -> Resul
     let caps = *os.caps();
     let qi = caps.qi && rng.gen_bool(0.75);
     let ir = if qi && caps.ir && rng.gen_bool(0.75) {
-        Some((
-            rng.gen_range(2..=6u8),
-            caps.eim && rng.gen_bool(0.5),
-            rng.gen_bool(0.5),
-        ))
+        Some(IrSetup {
+            s: rng.gen_range(2..=6u8),
+            eime: caps.eim && rng.gen_bool(0.5),
+            cfi: rng.gen_bool(0.5),
+        })
     } else {
         None
     };
     os.bring_up(BringUp { qi, ir, te }).map_err(e)?;
     let mut irs = match ir {
-        Some((s, eime, _)) => Some(IrSet::build(os, rng, &devs, s, eime, caps.pi)?),
+        Some(ir) => Some(IrSet::build(os, rng, &devs, ir.s, ir.eime, caps.pi)?),
         None => None,
     };
 
@@ -905,7 +913,7 @@ impl IrSet {
                     avail: rng.gen_range(0..16),
                     vector: rng.gen_range(0x20..=0xFF),
                     dst,
-                    sid: sidf,
+                    sid: Rid(sidf),
                     sq,
                     svt,
                 }
@@ -927,7 +935,7 @@ impl IrSet {
                     urg: rng.gen_bool(0.3),
                     vector: rng.gen(),
                     pda: pid,
-                    sid: sidf,
+                    sid: Rid(sidf),
                     sq,
                     svt,
                 }
@@ -939,7 +947,7 @@ impl IrSet {
                 let m = Irte::reserved_mask(false, self.eime, self.pi);
                 let bits: Vec<u32> = (0..128).filter(|b| m >> b & 1 == 1).collect();
                 let b = *bits.choose(rng).expect("the format has reserved bits");
-                RemappedIrte::simple(0x40, 0, sid.0).encode() | 1u128 << b
+                RemappedIrte::new(0x40, 0).verify_requester(sid).encode() | 1u128 << b
             }
         };
         os.write_irte_raw(u32::from(index), raw).map_err(e)

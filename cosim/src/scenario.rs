@@ -18,6 +18,7 @@ use crate::memsrv::MemConfig;
 use crate::sim::Knobs;
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::Request;
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{
     BringUp, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms, PostedInterruptDescriptor,
     PostedIrte, RemappedIrte,
@@ -31,7 +32,10 @@ use std::time::{Duration, Instant};
 /// Options of the NIC scenario.
 #[derive(Debug, Clone)]
 pub struct NicOpts {
+    /// RTL parameter set to run.
     pub config: DutConfig,
+    /// Seed of the run's random choices (traffic, back-pressure knobs, harness); the same seed
+    /// repeats the same run.
     pub seed: u64,
     /// Upstream requests to send.
     pub requests: u64,
@@ -39,6 +43,7 @@ pub struct NicOpts {
     pub mem_latency: u32,
     /// Random back-pressure and idle cycles (else full speed).
     pub backpressure: bool,
+    /// Write an FST waveform of the whole run to this file.
     pub wave: Option<PathBuf>,
     /// Show a progress bar.
     pub progress: bool,
@@ -47,29 +52,45 @@ pub struct NicOpts {
 /// What the scenario reports.
 #[derive(Debug, Clone)]
 pub struct NicReport {
+    /// Lockstep counters of the run: requests and their outcomes by kind, faults, latencies.
     pub stats: Stats,
+    /// Clock cycles simulated.
     pub cycles: u64,
+    /// Wall-clock time of the whole run, bring-up included.
     pub wall: Duration,
     /// Performance counters read from the DUT at the end: IOTLB lookups, misses, page walks, walk
     /// memory reads, context-cache misses, faults recorded.
     pub iotlb_lookups: u64,
+    /// IOTLB lookups (performance counter at 0x300).
     pub iotlb_misses: u64,
+    /// IOTLB misses, requests sent to a walker (counter 0x308).
     pub walks: u64,
+    /// Page walks (counter 0x310).
     pub walk_reads: u64,
+    /// Memory reads made by page walks (counter 0x318).
     pub ctx_misses: u64,
+    /// Context-cache misses (counter 0x320).
     pub faults_recorded: u64,
     /// Interrupt counters read from the DUT: remapped (IM=0), posted (IM=1), IEC lookups and
     /// misses (IRTE fetches).
     pub irq_remapped: u64,
+    /// Interrupts posted (IM=1, counter 0x338).
     pub irq_posted: u64,
+    /// Interrupt-entry-cache lookups (counter 0x350).
     pub iec_lookups: u64,
+    /// Interrupt-entry-cache misses, i.e. IRTE fetches (counter 0x328).
     pub iec_misses: u64,
+    /// Number of unmap + page-selective invalidate + remap cycles done during the run (a count, not
+    /// clock cycles).
     pub unmap_cycles: u64,
+    /// Mismatches between the RTL and the golden model, in the order found.
     pub failures: Vec<Mismatch>,
+    /// Why the run stopped early (bring-up, driver or scenario error), if it did.
     pub error: Option<String>,
 }
 
 impl NicReport {
+    /// True when there was no mismatch and no error.
     pub fn passed(&self) -> bool {
         self.failures.is_empty() && self.error.is_none()
     }
@@ -242,7 +263,11 @@ fn nic(
     let eime = os.caps().eim;
     os.bring_up(BringUp {
         qi: ir,
-        ir: ir.then_some((5, eime, false)),
+        ir: ir.then_some(IrSetup {
+            s: 5,
+            eime,
+            cfi: false,
+        }),
         te: true,
     })
     .map_err(e)?;
@@ -274,7 +299,7 @@ fn nic(
                         present: true,
                         vector: 0x50 + index as u8,
                         pda: vcpus[k as usize],
-                        sid: r.rid.0,
+                        sid: r.rid,
                         svt: 1,
                         ..Default::default()
                     };
@@ -285,7 +310,7 @@ fn nic(
                     } else {
                         RemappedIrte::xapic_dst(i as u8)
                     };
-                    let e2 = RemappedIrte::simple(0x40 + index as u8, dst, r.rid.0);
+                    let e2 = RemappedIrte::new(0x40 + index as u8, dst).verify_requester(r.rid);
                     os.set_irte_remapped(index, &e2).map_err(e)?;
                 }
                 let m = MsiMessage::remappable(index as u16, None);

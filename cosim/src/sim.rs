@@ -61,7 +61,7 @@ impl Default for Knobs {
 
 /// One beat leaving the DUT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Egress {
+pub enum Beat {
     /// Translated request toward memory (header DW0 first).
     Dn { tag: u16, hdr: [u32; 4] },
     /// Completion to the device (header DW0 first).
@@ -147,7 +147,7 @@ pub struct Sim {
     /// Tags accepted by the DUT (in order) and not yet taken by the scoreboard.
     pub accepted: VecDeque<(u16, u64)>,
     /// Beats the DUT produced (in order), not yet taken by the scoreboard.
-    pub egress: VecDeque<(u64, Egress)>,
+    pub egress: VecDeque<(u64, Beat)>,
     /// Cycle of the last handshake on any channel (or of outstanding memory traffic).
     pub last_activity: u64,
     /// Beats per channel so far: up, dn, cpl, irq.
@@ -155,7 +155,7 @@ pub struct Sim {
     /// An injected bug (none normally).
     pub sabotage: Option<Sabotage>,
     /// A downstream beat held back by [`Sabotage::SwapDnPairs`].
-    held_dn: Option<(u64, Egress)>,
+    held_dn: Option<(u64, Beat)>,
     /// A waveform to open when the cycle count reaches the given cycle ([`Sim::trace_from`]).
     trace_at: Option<(u64, std::path::PathBuf)>,
     /// Why the waveform of [`Sim::trace_from`] could not be opened.
@@ -268,7 +268,7 @@ impl Sim {
             }
             let beat = (
                 now,
-                Egress::Dn {
+                Beat::Dn {
                     tag: out.dn_tag,
                     hdr,
                 },
@@ -290,7 +290,7 @@ impl Sim {
         if out.cpl_valid != 0 && inp.cpl_ready != 0 {
             self.egress.push_back((
                 now,
-                Egress::Cpl {
+                Beat::Cpl {
                     tag: out.cpl_tag,
                     hdr: cpl_from_port(&out.cpl_hdr),
                 },
@@ -301,7 +301,7 @@ impl Sim {
         if out.irq_valid != 0 && inp.irq_ready != 0 {
             self.egress.push_back((
                 now,
-                Egress::Irq {
+                Beat::Irq {
                     msi: Msi {
                         addr: out.irq_addr,
                         data: out.irq_data,

@@ -12,6 +12,7 @@ use iommu_cosim::memsrv::MemConfig;
 use iommu_cosim::sim::Knobs;
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::{Outcome, Request};
+use iommu_driver::os::GlobalCommand;
 use iommu_driver::os::{BringUp, DeviceAssignment, Iommu, OsConfig, PageSize, Perms};
 use iommu_driver::platform::Platform;
 use iommu_driver::tlp::CplStatus;
@@ -84,7 +85,7 @@ impl Bench {
             data0: 0,
         });
         self.assert_lockstep();
-        out.expect("the request retired")
+        out.unwrap_or_else(|m| panic!("{m}")).outcome
     }
 
     fn read(&mut self, rid: Rid, addr: u64) -> Outcome {
@@ -410,7 +411,8 @@ fn fault_30h_ttm_not_legacy() {
     // RTADDR with TTM=01 (bits 11:10), latched by SRTP: every untranslated DMA faults 30h.
     let root = b.os.root_table().0;
     b.ls().write64(0x020, root | 1 << 10).expect("rtaddr");
-    b.os.gcmd(1 << 30, true, "GSTS.RTPS").expect("srtp");
+    b.os.gcmd(GlobalCommand::SetRootTablePointer, true)
+        .expect("srtp");
     ur(b.read(DEV, IOVA_RW));
     b.expect_record(0x30, DEV, IOVA_RW, true);
 }

@@ -25,6 +25,7 @@
 use iommu_cosim::dut::DutConfig;
 use iommu_cosim::hdr::Req;
 use iommu_driver::model::{Msi, Outcome, Request};
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{
     BringUp, InvRequest, Iommu, OsConfig, PostedInterruptDescriptor, PostedIrte, RemappedIrte,
 };
@@ -69,7 +70,11 @@ impl<P: Unit> Bench<P> {
             p,
             BringUp {
                 qi: true,
-                ir: Some((S, true, false)),
+                ir: Some(IrSetup {
+                    s: S,
+                    eime: true,
+                    cfi: false,
+                }),
                 te: false,
             },
         )
@@ -81,7 +86,11 @@ impl<P: Unit> Bench<P> {
             p,
             BringUp {
                 qi: true,
-                ir: Some((S, false, cfi)),
+                ir: Some(IrSetup {
+                    s: S,
+                    eime: false,
+                    cfi,
+                }),
                 te: true,
             },
         )
@@ -159,7 +168,7 @@ impl<P: Unit> Bench<P> {
             urg,
             vector: 0x61,
             pda: pid,
-            sid: DEV.0,
+            sid: DEV,
             svt: 1,
             ..Default::default()
         };
@@ -212,7 +221,7 @@ fn remappable_address_matches_the_b2_worked_example() {
 
 fn remapped_interrupt_delivered<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     // B6: addr = 0xFEE<<20 | dest[7:0]<<12 (RH=DM=0), dest 1 -> 0xFEE0_1000, addr_hi = 0;
     // data = V 0x30 | DLM 0<<8 | 1<<14 | TM 0<<15 = 0x4030.
     assert_eq!(b.remappable(DEV, 5, None), irq(0xFEE0_1000, 0x4030));
@@ -229,7 +238,7 @@ fn x2apic_high_destination<P: Unit>(p: P) {
         rh: true,
         tm: true,
         dlm: 1,
-        ..RemappedIrte::simple(0x41, 0x0001_2345, DEV.0)
+        ..RemappedIrte::new(0x41, 0x0001_2345).verify_requester(DEV)
     };
     b.irte(2, &e);
     // addr = 0xFEE<<20 | 0x45<<12 | RH<<3 | DM<<2 = 0xFEE4_500C; addr_hi = 0x0001_2345 &
@@ -244,13 +253,16 @@ fn x2apic_high_destination<P: Unit>(p: P) {
 fn xapic_destination<P: Unit>(p: P) {
     let mut b = Bench::xapic(p, false);
     // EIME=0: the APIC id is IRTE[47:40] = DST[15:8].
-    b.irte(3, &RemappedIrte::simple(0x33, 0x0000_0700, DEV.0));
+    b.irte(
+        3,
+        &RemappedIrte::new(0x33, 0x0000_0700).verify_requester(DEV),
+    );
     // dest 7 -> addr 0xFEE0_7000 (no addr_hi in xAPIC mode); data 0x33 | 1<<14 = 0x4033.
     assert_eq!(b.remappable(DEV, 3, None), irq(0xFEE0_7000, 0x4033));
     let e = RemappedIrte {
         dm: true,
         dlm: 4,
-        ..RemappedIrte::simple(0x02, 0x0000_FF00, DEV.0)
+        ..RemappedIrte::new(0x02, 0x0000_FF00).verify_requester(DEV)
     };
     b.irte(4, &e);
     // dest 0xFF, DM=1 -> 0xFEEF_F004; data 0x02 | 4<<8 | 1<<14 = 0x4402.
@@ -260,9 +272,9 @@ fn xapic_destination<P: Unit>(p: P) {
 
 fn subhandle_indexing<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(4, &RemappedIrte::simple(0x34, 1, DEV.0));
-    b.irte(7, &RemappedIrte::simple(0x37, 2, DEV.0));
-    b.irte(1, &RemappedIrte::simple(0x21, 3, DEV.0));
+    b.irte(4, &RemappedIrte::new(0x34, 1).verify_requester(DEV));
+    b.irte(7, &RemappedIrte::new(0x37, 2).verify_requester(DEV));
+    b.irte(1, &RemappedIrte::new(0x21, 3).verify_requester(DEV));
     // SHV=1: index = handle 4 + subhandle 3 = 7 -> vector 0x37 to APIC 2.
     assert_eq!(b.remappable(DEV, 4, Some(3)), irq(0xFEE0_2000, 0x4037));
     // SHV=1 with subhandle 0: index 4.
@@ -283,7 +295,7 @@ fn sid_checks_that_pass<P: Unit>(p: P) {
     let sv = |v: u8, sid: u16, sq: u8, svt: u8| RemappedIrte {
         sq,
         svt,
-        ..RemappedIrte::simple(v, 1, sid)
+        ..RemappedIrte::new(v, 1).verify_requester(Rid(sid))
     };
     // B5 SVT=01, IRTE.SID = 0x0310 (03:02.0).
     b.irte(1, &sv(0x51, 0x0310, 0, 1)); // SQ=00: all 16 bits
@@ -320,7 +332,7 @@ fn sid_checks_that_pass<P: Unit>(p: P) {
 
 fn fault_20h_request_reserved_data_high<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     // SHV=1, data[31:16] = 1: checked before the IRTE fetch (decisions.md), FI index 0.
     let o = b.msi(DEV, remappable_addr(5, true), 0x0001_0000);
     // F=1 | FR 20h | SID 0x0310 | FI[63:48] = 0.
@@ -330,7 +342,7 @@ fn fault_20h_request_reserved_data_high<P: Unit>(p: P) {
 
 fn fault_20h_request_reserved_data_high_without_shv<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     let o = b.msi(OTHER, remappable_addr(5, false), 0x8000_0000);
     // F=1 | FR 20h | SID 0x0418 | FI index 0.
     b.expect_recorded(o, 0x20, 0x8000_0020_0000_0418_0000_0000_0000_0000);
@@ -339,7 +351,7 @@ fn fault_20h_request_reserved_data_high_without_shv<P: Unit>(p: P) {
 
 fn fault_20h_two_dw_write_to_the_window<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     // Length 2 DW (decisions.md: not one DW with first BE 0xF -> malformed interrupt, 20h).
     let o = b.send(Req::write(DEV.0, 0, remappable_addr(5, false), 8), 0);
     b.expect_recorded(o, 0x20, 0x8000_0020_0000_0310_0000_0000_0000_0000);
@@ -348,7 +360,7 @@ fn fault_20h_two_dw_write_to_the_window<P: Unit>(p: P) {
 
 fn fault_20h_partial_byte_enable<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     let r = Req {
         first_be: 0x3,
         ..Req::write(DEV.0, 0, remappable_addr(5, false), 4)
@@ -375,7 +387,7 @@ fn fault_20h_two_dw_write_with_ir_disabled<P: Unit>(p: P) {
 
 fn fault_21h_index_out_of_range<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     // S=3: 16 entries; handle 16 is outside. FI[63:48] = 0x0010.
     let o = b.remappable(DEV, 16, None);
     b.expect_recorded(o, 0x21, 0x8000_0021_0000_0310_0010_0000_0000_0000);
@@ -384,7 +396,7 @@ fn fault_21h_index_out_of_range<P: Unit>(p: P) {
 
 fn fault_21h_index_out_of_range_via_subhandle<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(15, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(15, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     // handle 15 + subhandle 1 = 16 >= 2^(S+1).
     let o = b.remappable(DEV, 15, Some(1));
     b.expect_recorded(o, 0x21, 0x8000_0021_0000_0310_0010_0000_0000_0000);
@@ -393,7 +405,7 @@ fn fault_21h_index_out_of_range_via_subhandle<P: Unit>(p: P) {
 
 fn fault_22h_irte_not_present<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     // IRTE 6 is zero (P=0). F=1 | FR 22h | SID 0x0310 | FI index 6.
     let o = b.remappable(DEV, 6, None);
     b.expect_recorded(o, 0x22, 0x8000_0022_0000_0310_0006_0000_0000_0000);
@@ -411,7 +423,7 @@ fn fault_22h_fpd_suppressed<P: Unit>(p: P) {
 
 fn fault_23h_irte_read_error<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(7, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(7, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     let a = b.os.irte_addr(7).expect("irte addr");
     b.os.mem().inject_error(a, 16);
     // F=1 | FR 23h | SID 0x0310 | FI index 7.
@@ -423,7 +435,7 @@ fn fault_23h_irte_read_error<P: Unit>(p: P) {
 fn fault_24h_irte_reserved<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
     // B4: bits 14:12 reserved; set bit 12.
-    let raw = RemappedIrte::simple(0x30, 1, DEV.0).encode() | 1 << 12;
+    let raw = RemappedIrte::new(0x30, 1).verify_requester(DEV).encode() | 1 << 12;
     b.raw_irte(5, raw);
     let o = b.remappable(DEV, 5, None);
     b.expect_recorded(o, 0x24, 0x8000_0024_0000_0310_0005_0000_0000_0000);
@@ -433,7 +445,7 @@ fn fault_24h_irte_reserved<P: Unit>(p: P) {
 fn fault_24h_irte_reserved_high_bits<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
     // B4: bits 127:84 reserved; set bit 100.
-    let raw = RemappedIrte::simple(0x30, 1, DEV.0).encode() | 1u128 << 100;
+    let raw = RemappedIrte::new(0x30, 1).verify_requester(DEV).encode() | 1u128 << 100;
     b.raw_irte(9, raw);
     let o = b.remappable(DEV, 9, None);
     b.expect_recorded(o, 0x24, 0x8000_0024_0000_0310_0009_0000_0000_0000);
@@ -443,7 +455,10 @@ fn fault_24h_irte_reserved_high_bits<P: Unit>(p: P) {
 fn fault_24h_xapic_destination_reserved<P: Unit>(p: P) {
     let mut b = Bench::xapic(p, false);
     // EIME=0: DST bits 39:32 are reserved (decisions.md); DST = 0x0105 sets bit 32.
-    b.irte(3, &RemappedIrte::simple(0x30, 0x0000_0105, DEV.0));
+    b.irte(
+        3,
+        &RemappedIrte::new(0x30, 0x0000_0105).verify_requester(DEV),
+    );
     let o = b.remappable(DEV, 3, None);
     b.expect_recorded(o, 0x24, 0x8000_0024_0000_0310_0003_0000_0000_0000);
     b.done();
@@ -469,7 +484,7 @@ fn fault_24h_fpd_suppressed<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
     let e = RemappedIrte {
         fpd: true,
-        ..RemappedIrte::simple(0x30, 1, DEV.0)
+        ..RemappedIrte::new(0x30, 1).verify_requester(DEV)
     };
     b.raw_irte(5, e.encode() | 1 << 13);
     let o = b.remappable(DEV, 5, None);
@@ -483,7 +498,11 @@ fn fault_25h_compat_blocked_with_eime<P: Unit>(p: P) {
         p,
         BringUp {
             qi: true,
-            ir: Some((S, true, true)),
+            ir: Some(IrSetup {
+                s: S,
+                eime: true,
+                cfi: true,
+            }),
             te: false,
         },
     );
@@ -506,7 +525,7 @@ fn fault_26h_sid_check_failed<P: Unit>(p: P) {
     let sv = |sid: u16, sq: u8, svt: u8| RemappedIrte {
         sq,
         svt,
-        ..RemappedIrte::simple(0x30, 1, sid)
+        ..RemappedIrte::new(0x30, 1).verify_requester(Rid(sid))
     };
     b.irte(5, &sv(0x0310, 0, 1)); // SVT=01 SQ=00
     b.irte(6, &sv(0x0310, 1, 1)); // SVT=01 SQ=01 (ignore RID[2])
@@ -543,7 +562,7 @@ fn fault_26h_fpd_suppressed<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
     let e = RemappedIrte {
         fpd: true,
-        ..RemappedIrte::simple(0x30, 1, DEV.0)
+        ..RemappedIrte::new(0x30, 1).verify_requester(DEV)
     };
     b.irte(5, &e);
     let o = b.remappable(OTHER, 5, None);
@@ -738,12 +757,12 @@ fn posted_xapic_notification_destination<P: Unit>(p: P) {
 
 fn iec_index_invalidation_ends_the_stale_window<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(6, &RemappedIrte::simple(0x31, 1, DEV.0));
+    b.irte(6, &RemappedIrte::new(0x31, 1).verify_requester(DEV));
     let old = irq(0xFEE0_1000, 0x4031);
     let new = irq(0xFEE0_2000, 0x4032);
     assert_eq!(b.remappable(DEV, 6, None), old);
     // Changed in memory without invalidation: old (cached) or new.
-    b.irte(6, &RemappedIrte::simple(0x32, 2, DEV.0));
+    b.irte(6, &RemappedIrte::new(0x32, 2).verify_requester(DEV));
     if let Some(a) = b.allowed(DEV, 6) {
         assert_eq!(a, vec![new, old]);
     }
@@ -764,7 +783,10 @@ fn iec_global_invalidation_ends_the_stale_window<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
     // Four entries used (more than a tiny IEC holds), then all changed.
     for i in 1..=4u8 {
-        b.irte(u32::from(i), &RemappedIrte::simple(0x40 + i, 1, DEV.0));
+        b.irte(
+            u32::from(i),
+            &RemappedIrte::new(0x40 + i, 1).verify_requester(DEV),
+        );
     }
     for i in 1..=4u8 {
         // vector 0x41..0x44 to APIC 1.
@@ -772,7 +794,10 @@ fn iec_global_invalidation_ends_the_stale_window<P: Unit>(p: P) {
         assert_eq!(b.remappable(DEV, u16::from(i), None), want);
     }
     for i in 1..=4u8 {
-        b.irte(u32::from(i), &RemappedIrte::simple(0x50 + i, 3, DEV.0));
+        b.irte(
+            u32::from(i),
+            &RemappedIrte::new(0x50 + i, 3).verify_requester(DEV),
+        );
     }
     for i in 1..=4u8 {
         let old = irq(0xFEE0_1000, 0x4040 + u32::from(i));
@@ -795,11 +820,11 @@ fn iec_global_invalidation_ends_the_stale_window<P: Unit>(p: P) {
 
 fn iec_invalidation_not_covering_keeps_old_allowed<P: Unit>(p: P) {
     let mut b = Bench::x2apic(p);
-    b.irte(3, &RemappedIrte::simple(0x31, 1, DEV.0));
+    b.irte(3, &RemappedIrte::new(0x31, 1).verify_requester(DEV));
     let old = irq(0xFEE0_1000, 0x4031);
     let new = irq(0xFEE0_1000, 0x4039);
     assert_eq!(b.remappable(DEV, 3, None), old);
-    b.irte(3, &RemappedIrte::simple(0x39, 1, DEV.0));
+    b.irte(3, &RemappedIrte::new(0x39, 1).verify_requester(DEV));
     // IIDX 4 IM=2 -> 4..=7, and IIDX 2 IM=0 -> 2: neither covers 3.
     b.os.invalidate(&[
         InvRequest::IecIndex { iidx: 4, im: 2 },
@@ -823,7 +848,7 @@ fn counters_remapped_and_posted<P: Unit>(p: P) {
     // 0x330 interrupts remapped, 0x338 interrupts posted: both 0 after reset.
     assert_eq!(b.reg64(0x330), 0);
     assert_eq!(b.reg64(0x338), 0);
-    b.irte(1, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(1, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     b.posted(2, 1, false, false, false, false);
     for _ in 0..3 {
         assert_eq!(b.remappable(DEV, 1, None), irq(0xFEE0_1000, 0x4030));
@@ -945,7 +970,7 @@ fn iec_index_invalidation_after_a_posting_through_a_subhandle<P: Unit>(p: P) {
             matches!(o, Outcome::Posted { pid: p, notify: Some(_), .. } if p == pid),
             "{o:?}"
         );
-        b.irte(8, &RemappedIrte::simple(0x40 + im, 2, OTHER.0));
+        b.irte(8, &RemappedIrte::new(0x40 + im, 2).verify_requester(OTHER));
         // IIDX 8, 9, 11, 15 with IM 0..3: aligned down, each covers 8.
         let iidx = 8 + (1u16 << im) - 1;
         b.os.invalidate(&[InvRequest::IecIndex { iidx, im }])

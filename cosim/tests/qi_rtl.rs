@@ -28,6 +28,8 @@
 use iommu_cosim::dut::DutConfig;
 use iommu_cosim::hdr::Req;
 use iommu_driver::model::{Msi, Outcome, Request};
+use iommu_driver::os::GlobalCommand;
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{
     BringUp, InvRequest, InvalidationStatus, Iommu, OsConfig, OsError, PageSize, Perms,
     RemappedIrte, WaitKind,
@@ -104,7 +106,11 @@ impl<P: Unit> Bench<P> {
         let mut os = Iommu::new(p, OsConfig::default()).expect("attach");
         os.bring_up(BringUp {
             qi: true,
-            ir: Some((3, true, false)),
+            ir: Some(IrSetup {
+                s: 3,
+                eime: true,
+                cfi: false,
+            }),
             te: false,
         })
         .expect("bring-up");
@@ -182,9 +188,9 @@ impl<P: Unit> Bench<P> {
         self.os.mem().read_u32(Hpa(STATUS)).expect("status read")
     }
 
-    /// Hand-made descriptors, then the driver's own wait (SW), through `qi_submit_raw`.
+    /// Hand-made descriptors, then the driver's own wait (SW), through `qi_submit_and_wait`.
     fn submit(&mut self, descs: &[(u64, u64)]) -> Result<InvalidationStatus, OsError> {
-        self.os.qi_submit_raw(descs, WaitKind::StatusWrite)
+        self.os.qi_submit_and_wait(descs, WaitKind::StatusWrite)
     }
 
     fn submit_ok(&mut self, descs: &[(u64, u64)]) -> InvalidationStatus {
@@ -372,7 +378,8 @@ fn wide_descriptors<P: Unit>(b: &mut Bench<P>) {
     b.wr64(IQA, base.0 | 1 << 11);
     // IQA reads back QS and DW (D5 #2).
     assert_eq!(b.reg64(IQA), base.0 | 0x800);
-    b.os.gcmd(1 << 26, true, "GSTS.QIES").expect("qie on");
+    b.os.gcmd(GlobalCommand::QueuedInvalidationEnable, true)
+        .expect("qie on");
     assert_eq!(b.reg32(FSTS), 0);
 }
 
@@ -650,14 +657,14 @@ fn context_device_through_queue<P: Unit>(p: P) {
 
 fn iec_through_queue<P: Unit>(p: P) {
     let mut b = Bench::with_ir(p);
-    b.os.set_irte_remapped(6, &RemappedIrte::simple(0x31, 1, DEV.0))
+    b.os.set_irte_remapped(6, &RemappedIrte::new(0x31, 1).verify_requester(DEV))
         .expect("irte");
     // Remapped to x2APIC 1: 0xFEE0_1000, data V | 1<<14.
     let v31 = irq(0xFEE0_1000, 0x4031);
     let v32 = irq(0xFEE0_1000, 0x4032);
     let v33 = irq(0xFEE0_1000, 0x4033);
     b.expect_irq(6, &[v31]);
-    b.os.set_irte_remapped(6, &RemappedIrte::simple(0x32, 1, DEV.0))
+    b.os.set_irte_remapped(6, &RemappedIrte::new(0x32, 1).verify_requester(DEV))
         .expect("irte");
     b.expect_irq(6, &[v32, v31]);
     // IEC index-selective (G=1) IIDX 8 IM 1 (8..=9): qw0 = 8<<32 | 1<<27 | 0x10 | 4.
@@ -666,7 +673,7 @@ fn iec_through_queue<P: Unit>(p: P) {
     // IIDX 7 IM 1: aligned down to 6..=7, covers 6.
     b.submit_ok(&[(0x0000_0007_0800_0014, 0)]);
     b.expect_irq(6, &[v32]);
-    b.os.set_irte_remapped(6, &RemappedIrte::simple(0x33, 1, DEV.0))
+    b.os.set_irte_remapped(6, &RemappedIrte::new(0x33, 1).verify_requester(DEV))
         .expect("irte");
     b.expect_irq(6, &[v33, v32]);
     // IEC global (G=0): qw0 0x04.

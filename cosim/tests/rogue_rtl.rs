@@ -11,6 +11,7 @@
 use iommu_cosim::dut::DutConfig;
 use iommu_cosim::hdr::Req;
 use iommu_driver::model::{Msi, Outcome, Request};
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{
     BringUp, InvRequest, Iommu, OsConfig, PageSize, Perms, PostedInterruptDescriptor, PostedIrte,
     RemappedIrte,
@@ -59,7 +60,7 @@ impl<P: Unit> Bench<P> {
         let mut b = Self::attach(p);
         b.up(BringUp {
             qi: true,
-            ir: Some((S, eime, cfi)),
+            ir: Some(IrSetup { s: S, eime, cfi }),
             te: false,
         });
         b
@@ -256,7 +257,7 @@ fn rogue_fault_flood<P: Unit>(p: P) {
 fn rogue_spoofed_interrupts_by_dma_writes<P: Unit>(p: P) {
     let mut b = Bench::ir(p, true, false);
     // IRTE 5: vector 0x30 to x2APIC 1, SVT=01 SQ=00 SID=DEV.
-    b.irte(5, &RemappedIrte::simple(0x30, 1, DEV.0));
+    b.irte(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV));
     // Compatibility format (addr[4]=0): blocked, 25h (FI 0).
     let o = b.write(ROGUE, 0xFEE0_1000, 0x30);
     expect_drop(&o, 0x25);
@@ -289,7 +290,7 @@ fn rogue_msi_with_another_devices_handle<P: Unit>(p: P) {
     let sv = |sq: u8, svt: u8, sid: u16| RemappedIrte {
         sq,
         svt,
-        ..RemappedIrte::simple(0x40, 2, sid)
+        ..RemappedIrte::new(0x40, 2).verify_requester(Rid(sid))
     };
     let ok = irq(0xFEE0_2000, 0x4040);
     // SVT=01 SQ=00: all 16 bits; 03:02.1 is another function.
@@ -354,7 +355,7 @@ fn rogue_compat_injection_under_x2apic<P: Unit>(p: P) {
 /// used until the invalidation completes, never after (22h from then on).
 fn rogue_irte_changed_without_iec_invalidation<P: Unit>(p: P) {
     let mut b = Bench::ir(p, true, false);
-    b.irte(6, &RemappedIrte::simple(0x31, 1, DEV.0));
+    b.irte(6, &RemappedIrte::new(0x31, 1).verify_requester(DEV));
     let old = irq(0xFEE0_1000, 0x4031);
     assert_eq!(b.remappable(DEV, 6, 0), old);
     b.os.write_irte_raw(6, 0).expect("clear IRTE 6");
@@ -408,12 +409,12 @@ fn rogue_posted_irte_with_unreadable_descriptor<P: Unit>(p: P) {
         present: true,
         vector: 0x61,
         pda: pid,
-        sid: DEV.0,
+        sid: DEV,
         svt: 1,
         ..Default::default()
     };
     b.os.set_irte_posted(3, &e).expect("posted IRTE");
-    b.irte(4, &RemappedIrte::simple(0x32, 1, DEV.0));
+    b.irte(4, &RemappedIrte::new(0x32, 1).verify_requester(DEV));
     b.os.mem().inject_error(pid, 64);
     let o = b.remappable(DEV, 3, 0);
     expect_drop(&o, 0x27);

@@ -6,6 +6,7 @@
 //! `tlp` tests, not a remapping behaviour.
 
 mod os_common;
+use iommu_driver::os::GlobalCommand;
 use os_common::*;
 
 use iommu_driver::model::{Msi, Outcome};
@@ -57,7 +58,7 @@ fn d5_01_descriptor_type_includes_qw0_bits_11_9() {
     let (_, _, tail) = os.qi_state().unwrap();
     // {qw0[11:9], qw0[3:0]} = {001, 0001} = type 11h: not a context-cache invalidation.
     let err = os
-        .qi_submit_raw(&[(1 | 1 << 4 | 1 << 9, 0)], WaitKind::StatusWrite)
+        .qi_submit_and_wait(&[(1 | 1 << 4 | 1 << 9, 0)], WaitKind::StatusWrite)
         .unwrap_err();
     let OsError::Queue(q) = err else {
         panic!("expected IQE, got {err:?}")
@@ -238,7 +239,7 @@ fn d5_06_rtaddr_reads_back_raw_value_with_ttm() {
     let v = root | 0b01 << 10;
     os.platform_mut().write64(unit::RTADDR_REG, v).unwrap();
     assert_eq!(reg64(&mut os, unit::RTADDR_REG), v, "before SRTP");
-    os.gcmd(unit::GCMD_SRTP, true, "RTPS").unwrap();
+    os.gcmd(GlobalCommand::SetRootTablePointer, true).unwrap();
     assert_eq!(reg64(&mut os, unit::RTADDR_REG), v, "after SRTP");
     // Latched TTM=01 in a legacy-only unit: untranslated DMA faults with 30h (UR for reads).
     let o = read(&mut os, DEV, IOVA);
@@ -272,7 +273,7 @@ fn d5_07_ir_faults_recorded_with_index() {
                 continue;
             }
             let mut os = ir_setup(S, true, false);
-            let mut e = RemappedIrte::simple(0x30, 1, DEV.0);
+            let mut e = RemappedIrte::new(0x30, 1).verify_requester(DEV);
             e.fpd = fpd;
             let mut raw = e.encode();
             let mut sender = DEV;
@@ -311,9 +312,9 @@ fn d5_08_svt10_bus_range_start_high_byte() {
     let mut os = ir_setup(S, true, false);
     // SID = 0x0205: start bus 2 (high byte), end bus 5 (low byte).
     let e = RemappedIrte {
-        sid: 0x0205,
+        sid: iommu_driver::Rid(0x0205),
         svt: 0b10,
-        ..RemappedIrte::simple(0x30, 1, 0)
+        ..RemappedIrte::new(0x30, 1).verify_requester(Rid(0))
     };
     os.set_irte_remapped(3, &e).unwrap();
     let m = MsiMessage::remappable(3, None);
@@ -355,7 +356,7 @@ fn d5_09_wait_with_sw_and_if_does_both() {
 
 fn ir_stale_setup() -> Os {
     let mut os = ir_setup(S, true, false);
-    os.set_irte_remapped(5, &RemappedIrte::simple(0x30, 1, DEV.0))
+    os.set_irte_remapped(5, &RemappedIrte::new(0x30, 1).verify_requester(DEV))
         .unwrap();
     let m = MsiMessage::remappable(5, None);
     assert_eq!(msi(&mut os, DEV, m.addr, m.data), irq_v(0x30));
@@ -365,7 +366,7 @@ fn ir_stale_setup() -> Os {
 #[test]
 fn d5_11_stale_irte_until_iec_index_invalidation() {
     let mut os = ir_stale_setup();
-    os.set_irte_remapped(5, &RemappedIrte::simple(0x31, 1, DEV.0))
+    os.set_irte_remapped(5, &RemappedIrte::new(0x31, 1).verify_requester(DEV))
         .unwrap();
     let req = msi_req(DEV, MsiMessage::remappable(5, None).addr, 0);
     let a = evaluate(&mut os, &req);
@@ -404,11 +405,12 @@ fn d5_13_sirtp_keeps_stale_iec_until_global_flush() {
     let mut os = ir_stale_setup();
     // A new table with a different IRTE 5, latched by SIRTP without an IEC flush.
     os.setup_ir_table(S, true).unwrap();
-    os.set_irte_remapped(5, &RemappedIrte::simple(0x42, 1, DEV.0))
+    os.set_irte_remapped(5, &RemappedIrte::new(0x42, 1).verify_requester(DEV))
         .unwrap();
     let irta = os.irta_value().unwrap();
     os.platform_mut().write64(unit::IRTA_REG, irta).unwrap();
-    os.gcmd(unit::GCMD_SIRTP, true, "IRTPS").unwrap();
+    os.gcmd(GlobalCommand::SetInterruptRemapTablePointer, true)
+        .unwrap();
     let req = msi_req(DEV, MsiMessage::remappable(5, None).addr, 0);
     let a = evaluate(&mut os, &req);
     assert_eq!(*a.fresh(), irq_v(0x42));
@@ -517,7 +519,7 @@ fn d5_18_rid_aliases_accepted_as_programmed() {
     // SVT=01, SQ=11 (ignore function): SID 00:10.0 accepts 00:10.6.
     let e = RemappedIrte {
         sq: 0b11,
-        ..RemappedIrte::simple(0x30, 1, Rid::from_bdf(0, 0x10, 0).0)
+        ..RemappedIrte::new(0x30, 1).verify_requester(Rid(Rid::from_bdf(0, 0x10, 0).0))
     };
     os.set_irte_remapped(1, &e).unwrap();
     let m = MsiMessage::remappable(1, None);
@@ -527,9 +529,9 @@ fn d5_18_rid_aliases_accepted_as_programmed() {
     );
     // SVT=10 bus 1..1 (device behind a bridge): 01:05.0 accepted, 02:00.0 rejected.
     let e = RemappedIrte {
-        sid: 0x0101,
+        sid: iommu_driver::Rid(0x0101),
         svt: 0b10,
-        ..RemappedIrte::simple(0x31, 1, 0)
+        ..RemappedIrte::new(0x31, 1).verify_requester(Rid(0))
     };
     os.set_irte_remapped(2, &e).unwrap();
     let m = MsiMessage::remappable(2, None);

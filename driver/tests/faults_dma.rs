@@ -5,6 +5,7 @@
 //! F[127] T[126] AT[125:124] FR[103:96] SID[79:64] FI[63:12].
 
 mod os_common;
+use iommu_driver::os::GlobalCommand;
 use os_common::*;
 
 use iommu_driver::model::{Msi, Outcome};
@@ -665,7 +666,7 @@ fn fault_0eh_large_page_overlapping_window() {
 fn latch_ttm(os: &mut Os, ttm: u64) {
     let v = os.root_table().0 | ttm << 10;
     os.platform_mut().write64(unit::RTADDR_REG, v).unwrap();
-    os.gcmd(unit::GCMD_SRTP, true, "RTPS").unwrap();
+    os.gcmd(GlobalCommand::SetRootTablePointer, true).unwrap();
 }
 
 #[test]

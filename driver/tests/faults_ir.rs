@@ -17,7 +17,7 @@ const OTHER: Rid = Rid(0x0418);
 /// x2APIC (EIME=1) unit with IRTE `idx` = fixed vector 0x30 to APIC 1, SVT=01 SID=DEV.
 fn with_irte(idx: u32) -> Os {
     let mut os = ir_setup(S, true, false);
-    os.set_irte_remapped(idx, &RemappedIrte::simple(0x30, 1, DEV.0))
+    os.set_irte_remapped(idx, &RemappedIrte::new(0x30, 1).verify_requester(DEV))
         .unwrap();
     os
 }
@@ -84,7 +84,7 @@ fn remapped_interrupt_x2apic_high_destination() {
         rh: true,
         tm: true,
         dlm: 1,
-        ..RemappedIrte::simple(0x41, 0x0001_2345, DEV.0)
+        ..RemappedIrte::new(0x41, 0x0001_2345).verify_requester(DEV)
     };
     os.set_irte_remapped(2, &e).unwrap();
     let o = send(&mut os, DEV, MsiMessage::remappable(2, None));
@@ -174,7 +174,7 @@ fn fault_23h_irte_read_error() {
 fn fault_24h_irte_reserved() {
     let mut os = with_irte(5);
     // Bit 12 is reserved (B4: 14:12).
-    let raw = RemappedIrte::simple(0x30, 1, DEV.0).encode() | 1 << 12;
+    let raw = RemappedIrte::new(0x30, 1).verify_requester(DEV).encode() | 1 << 12;
     os.write_irte_raw(5, raw).unwrap();
     let o = send(&mut os, DEV, MsiMessage::remappable(5, None));
     expect_recorded(&mut os, o, 0x24, DEV, 5);
@@ -184,7 +184,7 @@ fn fault_24h_irte_reserved() {
 fn fault_24h_irte_reserved_high_bits() {
     let mut os = with_irte(5);
     // Bit 84 is reserved (B4: 127:84).
-    let raw = RemappedIrte::simple(0x30, 1, DEV.0).encode() | 1u128 << 84;
+    let raw = RemappedIrte::new(0x30, 1).verify_requester(DEV).encode() | 1u128 << 84;
     os.write_irte_raw(5, raw).unwrap();
     let o = send(&mut os, DEV, MsiMessage::remappable(5, None));
     expect_recorded(&mut os, o, 0x24, DEV, 5);
@@ -194,7 +194,7 @@ fn fault_24h_irte_reserved_high_bits() {
 fn fault_24h_xapic_destination_reserved_bits() {
     // EIME=0: DST bits 39:32 are reserved (decisions.md).
     let mut os = ir_setup(S, false, false);
-    let e = RemappedIrte::simple(0x30, 0x0000_0105, DEV.0);
+    let e = RemappedIrte::new(0x30, 0x0000_0105).verify_requester(DEV);
     os.set_irte_remapped(3, &e).unwrap();
     let o = send(&mut os, DEV, MsiMessage::remappable(3, None));
     expect_recorded(&mut os, o, 0x24, DEV, 3);
@@ -203,7 +203,7 @@ fn fault_24h_xapic_destination_reserved_bits() {
 #[test]
 fn xapic_destination_delivered() {
     let mut os = ir_setup(S, false, false);
-    let e = RemappedIrte::simple(0x30, RemappedIrte::xapic_dst(0x07), DEV.0);
+    let e = RemappedIrte::new(0x30, RemappedIrte::xapic_dst(0x07)).verify_requester(DEV);
     os.set_irte_remapped(3, &e).unwrap();
     let o = send(&mut os, DEV, MsiMessage::remappable(3, None));
     // dest = IRTE[47:40] = 7 -> addr 0xFEE0_7000.
@@ -223,7 +223,7 @@ fn fault_24h_irte_reserved_fpd_suppressed() {
     let mut os = with_irte(5);
     let e = RemappedIrte {
         fpd: true,
-        ..RemappedIrte::simple(0x30, 1, DEV.0)
+        ..RemappedIrte::new(0x30, 1).verify_requester(DEV)
     };
     os.write_irte_raw(5, e.encode() | 1 << 13).unwrap();
     let o = send(&mut os, DEV, MsiMessage::remappable(5, None));
@@ -287,7 +287,7 @@ fn fault_26h_sid_check_failed_fpd_suppressed() {
     let mut os = ir_setup(S, true, false);
     let e = RemappedIrte {
         fpd: true,
-        ..RemappedIrte::simple(0x30, 1, DEV.0)
+        ..RemappedIrte::new(0x30, 1).verify_requester(DEV)
     };
     os.set_irte_remapped(5, &e).unwrap();
     let o = send(&mut os, OTHER, MsiMessage::remappable(5, None));
@@ -299,7 +299,7 @@ fn fault_26h_svt_reserved() {
     let mut os = ir_setup(S, true, false);
     let e = RemappedIrte {
         svt: 3,
-        ..RemappedIrte::simple(0x30, 1, DEV.0)
+        ..RemappedIrte::new(0x30, 1).verify_requester(DEV)
     };
     os.set_irte_remapped(5, &e).unwrap();
     let o = send(&mut os, DEV, MsiMessage::remappable(5, None));
@@ -322,7 +322,7 @@ fn posted_setup(fpd: bool) -> (Os, iommu_driver::Hpa) {
         fpd,
         vector: 0x61,
         pda: pid,
-        sid: DEV.0,
+        sid: DEV,
         svt: 1,
         ..Default::default()
     };
@@ -426,7 +426,7 @@ fn posted_notification_truth_table() {
                     urg,
                     vector: 0x61,
                     pda: pid,
-                    sid: DEV.0,
+                    sid: DEV,
                     svt: 1,
                     ..Default::default()
                 };

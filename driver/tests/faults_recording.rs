@@ -165,7 +165,7 @@ fn fault_event_suppressed_while_iqe_set() {
     let mut os = dma_setup();
     // A context-cache descriptor with a reserved qword1 bit: IQE (and its own fault event).
     let err = os
-        .qi_submit_raw(&[(0x1 | 1 << 4, 1)], unit::WaitKind::StatusWrite)
+        .qi_submit_and_wait(&[(0x1 | 1 << 4, 1)], unit::WaitKind::StatusWrite)
         .unwrap_err();
     assert!(matches!(err, OsError::Queue(_)), "{err:?}");
     assert_eq!(fsts(&mut os) & unit::FSTS_IQE, unit::FSTS_IQE);

@@ -29,6 +29,7 @@
 //! run e.g. `PROPTEST_CASES=200000 cargo test --release -p iommu-driver --test fuzz_model` for
 //! a long campaign.
 
+use iommu_driver::os::IrSetup;
 use std::sync::OnceLock;
 
 use iommu_driver::model::{Model, ModelConfig, ModelError, ModelPlatform, Outcome, Request};
@@ -115,19 +116,23 @@ fn build_base() -> Base {
     }
     os.bring_up(BringUp {
         qi: true,
-        ir: Some((3, true, false)),
+        ir: Some(IrSetup {
+            s: 3,
+            eime: true,
+            cfi: false,
+        }),
         te: true,
     })
     .unwrap();
     os.setup_fault_event(0xFEE0_1000, 0x41, false).unwrap();
     os.setup_inv_event(0xFEE0_2000, 0x42, false).unwrap();
-    os.set_irte_remapped(0, &RemappedIrte::simple(0x30, 1, DEV_A.0))
+    os.set_irte_remapped(0, &RemappedIrte::new(0x30, 1).verify_requester(DEV_A))
         .unwrap();
     os.set_irte_remapped(
         1,
         &RemappedIrte {
             svt: 0,
-            ..RemappedIrte::simple(0x31, 2, 0)
+            ..RemappedIrte::new(0x31, 2).verify_requester(Rid(0))
         },
     )
     .unwrap();
@@ -147,7 +152,7 @@ fn build_base() -> Base {
             present: true,
             vector: 0x61,
             pda: pid,
-            sid: DEV_C.0,
+            sid: DEV_C,
             svt: 1,
             ..Default::default()
         },
@@ -157,7 +162,7 @@ fn build_base() -> Base {
         3,
         &RemappedIrte {
             fpd: true,
-            ..RemappedIrte::simple(0x32, 4, DEV_B.0)
+            ..RemappedIrte::new(0x32, 4).verify_requester(DEV_B)
         },
     )
     .unwrap();

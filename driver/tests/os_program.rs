@@ -3,6 +3,7 @@
 //! errors, pass-through, IRTE blocks, and SR-IOV PF + VFs isolated in separate domains.
 
 mod os_common;
+use iommu_driver::os::IrSetup;
 use os_common::*;
 
 use iommu_driver::mem::HostMemory;
@@ -77,11 +78,15 @@ fn linux_programming_order() {
     os.map(DOM, Iova(IOVA), Hpa(HPA), PageSize::Size4K, Perms::RW)
         .unwrap();
     os.setup_ir_table(3, true).unwrap();
-    os.set_irte_remapped(2, &RemappedIrte::simple(0x30, 1, DEV.0))
+    os.set_irte_remapped(2, &RemappedIrte::new(0x30, 1).verify_requester(DEV))
         .unwrap();
     os.bring_up(BringUp {
         qi: true,
-        ir: Some((3, true, true)),
+        ir: Some(IrSetup {
+            s: 3,
+            eime: true,
+            cfi: true,
+        }),
         te: true,
     })
     .unwrap();
@@ -454,7 +459,7 @@ fn qi_error_pins_iqh_and_recovers() {
     // IOTLB descriptor with reserved qword1 bit 7 (allowed mask 0xFFFF_FFFF_FFFF_F07F).
     let bad = (2 | 1 << 4, 1 << 7);
     let err = os
-        .qi_submit_raw(&[(2 | 1 << 4, 0), bad], WaitKind::StatusWrite)
+        .qi_submit_and_wait(&[(2 | 1 << 4, 0), bad], WaitKind::StatusWrite)
         .unwrap_err();
     let OsError::Queue(q) = err else {
         panic!("{err:?}")
@@ -495,7 +500,7 @@ fn irte_blocks_are_aligned_and_bounded() {
         Err(OsError::NoFreeIrtes { .. })
     ));
     for n in 0..4u16 {
-        let e = RemappedIrte::simple(0x40 + n as u8, 1, DEV.0);
+        let e = RemappedIrte::new(0x40 + n as u8, 1).verify_requester(DEV);
         os.set_irte_remapped(b + n as u32, &e).unwrap();
     }
     // Multi-vector MSI: handle = block start, SHV=1, subhandle = vector number.

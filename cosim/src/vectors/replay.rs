@@ -18,7 +18,7 @@ use super::{Step, Suite};
 use crate::coverage::Coverage;
 use crate::hdr;
 use crate::lockstep::IQT_REG;
-use crate::sim::{Egress, Sabotage, Sim};
+use crate::sim::{Beat, Sabotage, Sim};
 use iommu_driver::mem::HostMemory;
 use iommu_driver::model::{Model, ModelConfig, Msi, Outcome, Request};
 use iommu_driver::tlp::CplStatus;
@@ -35,7 +35,9 @@ const SETTLE_BOUND: u64 = 1_000_000;
 /// Where to replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// The verilated `iommu_top`, judged at its ports against the suite alone.
     Verilator,
+    /// The golden model of `iommu-driver`, which must pass the suites it generated.
     Model,
 }
 
@@ -46,8 +48,12 @@ pub struct Failure {
     pub at: String,
     /// The request's tag, when it concerns one.
     pub tag: Option<u16>,
+    /// What was checked (e.g. the outcome of a request, a register read); the shrinker compares
+    /// failures by it.
     pub what: String,
+    /// What the suite allows, as text.
     pub expected: String,
+    /// What the unit did, as text.
     pub actual: String,
 }
 
@@ -70,13 +76,16 @@ impl std::fmt::Display for Failure {
 pub struct Report {
     /// Checks made (requests judged, register reads, events, final registers and lines).
     pub checks: usize,
+    /// The checks that failed, in the order found.
     pub failures: Vec<Failure>,
+    /// Clock cycles the RTL replay ran (0 on the model backend).
     pub cycles: u64,
     /// Functional coverage of the suite (collected on the model backend only).
     pub coverage: Coverage,
 }
 
 impl Report {
+    /// Checks that passed: `checks` less the failures.
     pub fn passed(&self) -> usize {
         self.checks - self.failures.len().min(self.checks)
     }
@@ -474,9 +483,9 @@ impl<'a> RtlReplay<'a> {
         self.sim.accepted.clear();
     }
 
-    fn judge(&mut self, e: Egress) {
+    fn judge(&mut self, e: Beat) {
         match e {
-            Egress::Dn { tag, hdr: h } => {
+            Beat::Dn { tag, hdr: h } => {
                 let Some(k) = self.open(tag) else {
                     return self.spurious(format!("downstream tag {tag:#06x} hdr {h:08x?}"));
                 };
@@ -507,7 +516,7 @@ impl<'a> RtlReplay<'a> {
                     actual: format!("forward to {out:#x} with header {h:08x?}"),
                 });
             }
-            Egress::Cpl { tag, hdr: h } => {
+            Beat::Cpl { tag, hdr: h } => {
                 let Some(k) = self.open(tag) else {
                     return self.spurious(format!("completion tag {tag:#06x} hdr {h:08x?}"));
                 };
@@ -533,7 +542,7 @@ impl<'a> RtlReplay<'a> {
                     actual: format!("status code {} header {h:08x?} = {ci:?}", ci.status),
                 });
             }
-            Egress::Irq { msi } => {
+            Beat::Irq { msi } => {
                 let k = self.pending.iter().position(|p| {
                     !p.done
                         && self.suite.expected[&p.tag].iter().any(|o| match o {

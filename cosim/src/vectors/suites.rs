@@ -6,6 +6,8 @@ use super::{Suite, Timing};
 use crate::dut::DutConfig;
 use crate::hdr::Req;
 use iommu_driver::model::{ModelConfig, Outcome, Request};
+use iommu_driver::os::GlobalCommand;
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{
     BringUp, InvRequest, Iommu, MsiMessage, OsConfig, PageSize, Perms, PostedInterruptDescriptor,
     PostedIrte, RemappedIrte, WaitKind,
@@ -447,12 +449,12 @@ fn dma_faults(g: &mut Gen) -> Result<(), String> {
     // 30h: a root table of another type latched by SRTP blocks every DMA; back to legacy.
     let rta = g.os.root_table().0;
     Gen::e(g.os.platform_mut().reg_write(0x020, 8, rta | 1 << 10))?;
-    Gen::e(g.os.gcmd(1 << 30, true, "GSTS.RTPS"))?;
+    Gen::e(g.os.gcmd(GlobalCommand::SetRootTablePointer, true))?;
     g.read(DEV_A, 0x2000, 4)?;
     g.write(DEV_B, 0x1000, 4)?;
     g.faults()?;
     Gen::e(g.os.platform_mut().reg_write(0x020, 8, rta))?;
-    Gen::e(g.os.gcmd(1 << 30, true, "GSTS.RTPS"))?;
+    Gen::e(g.os.gcmd(GlobalCommand::SetRootTablePointer, true))?;
     Gen::e(g.os.invalidate(&[InvRequest::ContextGlobal, InvRequest::IotlbGlobal]))?;
     g.read(DEV_A, 0x2000, 4)?;
     g.write(DEV_B, 0x1000, 4)?;
@@ -663,7 +665,11 @@ fn ir_sid_xapic(g: &mut Gen) -> Result<(), String> {
     // 4 KiB table of 256 entries (S=7), xAPIC (EIME=0), compatibility format allowed (CFI=1).
     Gen::e(g.os.bring_up(BringUp {
         qi: true,
-        ir: Some((7, false, true)),
+        ir: Some(IrSetup {
+            s: 7,
+            eime: false,
+            cfi: true,
+        }),
         te: false,
     }))?;
     Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
@@ -672,7 +678,7 @@ fn ir_sid_xapic(g: &mut Gen) -> Result<(), String> {
         present: true,
         vector,
         dst: RemappedIrte::xapic_dst(0x21),
-        sid,
+        sid: Rid(sid),
         svt,
         sq,
         ..Default::default()
@@ -703,10 +709,10 @@ fn ir_sid_xapic(g: &mut Gen) -> Result<(), String> {
     // Compatibility format passes unchanged (CFI=1, EIME=0).
     msi(g, dev, MsiMessage::compat(0x21, 0x33))?;
     // Remapping off: remappable messages pass unchanged too; then on again.
-    Gen::e(g.os.gcmd(1 << 25, false, "GSTS.IRES"))?;
+    Gen::e(g.os.gcmd(GlobalCommand::InterruptRemappingEnable, false))?;
     msi(g, dev, MsiMessage::remappable(16, None))?;
     msi(g, dev, MsiMessage::compat(0x21, 0x34))?;
-    Gen::e(g.os.gcmd(1 << 25, true, "GSTS.IRES"))?;
+    Gen::e(g.os.gcmd(GlobalCommand::InterruptRemappingEnable, true))?;
     msi(g, dev, MsiMessage::remappable(16, None))?;
     // Rewrite entries 20..23 for vector 0x70.., invalidate the block 20..23 (IM=2) and use each.
     for k in 20..24u32 {
@@ -741,19 +747,23 @@ fn rogue_sriov(g: &mut Gen) -> Result<(), String> {
     // IR with x2APIC (EIME=1) and compatibility format blocked (CFI=0), 16 entries.
     Gen::e(g.os.bring_up(BringUp {
         qi: true,
-        ir: Some((3, true, false)),
+        ir: Some(IrSetup {
+            s: 3,
+            eime: true,
+            cfi: false,
+        }),
         te: true,
     }))?;
     Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
     // IRTE 1: VF1's; 2: VF2's; 3: any requester on bus 3 (SVT=10, buses 3..3).
-    Gen::e(g.os.set_irte_remapped(1, &RemappedIrte::simple(0x31, 7, vf1.0)))?;
-    Gen::e(g.os.set_irte_remapped(2, &RemappedIrte::simple(0x32, 8, vf2.0)))?;
+    Gen::e(g.os.set_irte_remapped(1, &RemappedIrte::new(0x31, 7).verify_requester(vf1)))?;
+    Gen::e(g.os.set_irte_remapped(2, &RemappedIrte::new(0x32, 8).verify_requester(vf2)))?;
     Gen::e(g.os.set_irte_remapped(
         3,
         &RemappedIrte {
             svt: 2,
-            sid: 0x0303,
-            ..RemappedIrte::simple(0x33, 9, 0)
+            sid: iommu_driver::Rid(0x0303),
+            ..RemappedIrte::new(0x33, 9).verify_requester(Rid(0))
         },
     ))?;
     // Each in its own domain; then at the other domain, and unassigned VFs on both buses.
@@ -824,12 +834,16 @@ fn pcie_ordering(g: &mut Gen) -> Result<(), String> {
     }
     Gen::e(g.os.bring_up(BringUp {
         qi: true,
-        ir: Some((3, true, false)),
+        ir: Some(IrSetup {
+            s: 3,
+            eime: true,
+            cfi: false,
+        }),
         te: true,
     }))?;
     Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
-    Gen::e(g.os.set_irte_remapped(1, &RemappedIrte::simple(0x41, 3, DEV_A.0)))?;
-    Gen::e(g.os.set_irte_remapped(2, &RemappedIrte::simple(0x42, 4, DEV_B.0)))?;
+    Gen::e(g.os.set_irte_remapped(1, &RemappedIrte::new(0x41, 3).verify_requester(DEV_A)))?;
+    Gen::e(g.os.set_irte_remapped(2, &RemappedIrte::new(0x42, 4).verify_requester(DEV_B)))?;
     // A register read between batches: everything before it has left the unit.
     let fence = |g: &mut Gen| -> Result<(), String> {
         Gen::e(g.os.platform_mut().reg_read(0x034, 4)).map(|_| ())
@@ -912,7 +926,11 @@ fn stale_window(g: &mut Gen) -> Result<(), String> {
     }
     Gen::e(g.os.bring_up(BringUp {
         qi: true,
-        ir: Some((3, true, false)),
+        ir: Some(IrSetup {
+            s: 3,
+            eime: true,
+            cfi: false,
+        }),
         te: true,
     }))?;
     Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
@@ -920,7 +938,7 @@ fn stale_window(g: &mut Gen) -> Result<(), String> {
         4,
         &RemappedIrte {
             fpd: true,
-            ..RemappedIrte::simple(0x44, 5, DEV_A.0)
+            ..RemappedIrte::new(0x44, 5).verify_requester(DEV_A)
         },
     ))?;
     // Warm what goes stale: the leaves, the context entry, the IRTE.
@@ -1071,7 +1089,7 @@ fn random_mix(g: &mut Gen) -> Result<(), String> {
     let cfi = rng.gen_bool(0.5);
     Gen::e(g.os.bring_up(BringUp {
         qi: true,
-        ir: Some((5, eime, cfi)),
+        ir: Some(IrSetup { s: 5, eime, cfi }),
         te: true,
     }))?;
     Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
@@ -1094,9 +1112,9 @@ fn random_mix(g: &mut Gen) -> Result<(), String> {
         let svt = [0u8, 1, 1, 1, 2, 3][rng.gen_range(0..6)];
         let sid = if svt == 2 {
             let b = owner.bus();
-            u16::from(b.saturating_sub(rng.gen_range(0..2))) << 8 | u16::from(b)
+            Rid(u16::from(b.saturating_sub(rng.gen_range(0..2))) << 8 | u16::from(b))
         } else {
-            owner.0
+            owner
         };
         let sq = if svt == 1 { rng.gen_range(0..4) } else { 0 };
         let vector = rng.gen_range(0x30..0xF0u8);
@@ -1241,11 +1259,15 @@ const IR_OTHER: Rid = Rid(0x0418); // 04:03.0
 fn ir_remap_post(g: &mut Gen) -> Result<(), String> {
     Gen::e(g.os.bring_up(BringUp {
         qi: true,
-        ir: Some((3, true, false)),
+        ir: Some(IrSetup {
+            s: 3,
+            eime: true,
+            cfi: false,
+        }),
         te: false,
     }))?;
     Gen::e(g.os.setup_fault_event(FE_ADDR, FE_DATA, false))?;
-    let remapped = |v: u8, dst: u32| RemappedIrte::simple(v, dst, IR_DEV.0);
+    let remapped = |v: u8, dst: u32| RemappedIrte::new(v, dst).verify_requester(IR_DEV);
     Gen::e(g.os.set_irte_remapped(5, &remapped(0x30, 0x0000_0102)))?;
     Gen::e(g.os.set_irte_remapped(
         12,
@@ -1270,7 +1292,7 @@ fn ir_remap_post(g: &mut Gen) -> Result<(), String> {
         fpd,
         vector: 0x61,
         pda,
-        sid: IR_DEV.0,
+        sid: IR_DEV,
         svt: 1,
         ..Default::default()
     };
@@ -1324,7 +1346,10 @@ fn ir_remap_post(g: &mut Gen) -> Result<(), String> {
     g.faults()?;
     // Rewrite IRTE 5 for the other requester, invalidate it (IM=0), and use it from there.
     g.os.mem().clear_errors();
-    Gen::e(g.os.set_irte_remapped(5, &RemappedIrte::simple(0x52, 0x0000_0104, IR_OTHER.0)))?;
+    Gen::e(g.os.set_irte_remapped(
+        5,
+        &RemappedIrte::new(0x52, 0x0000_0104).verify_requester(IR_OTHER),
+    ))?;
     Gen::e(g.os.invalidate(&[InvRequest::IecIndex { iidx: 5, im: 0 }]))?;
     msi(g, IR_OTHER, MsiMessage::remappable(5, None))?;
     msi(g, IR_DEV, MsiMessage::remappable(5, None))?;
@@ -1350,7 +1375,7 @@ fn qi_errors(g: &mut Gen) -> Result<(), String> {
     // An invalid type (0) and a reserved field (IOTLB descriptor with bit 63 set): each stops
     // the queue on that descriptor; software recovers.
     for bad in [(0u64, 0u64), (2 | 1 << 4 | 1 << 63, 0)] {
-        match g.os.qi_submit_raw(&[bad], WaitKind::StatusWrite) {
+        match g.os.qi_submit_and_wait(&[bad], WaitKind::StatusWrite) {
             Err(iommu_driver::os::OsError::Queue(_)) => {}
             other => return Err(format!("expected a queue error, got {other:?}")),
         }

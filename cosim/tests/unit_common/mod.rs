@@ -90,7 +90,7 @@ impl Unit for Rtl {
     fn send(&mut self, req: Request) -> Outcome {
         let o = self.ls.send(req);
         self.check();
-        o.expect("the request retired")
+        o.unwrap_or_else(|m| panic!("{m}")).outcome
     }
     fn expect_events(&mut self, want: &[Msi]) {
         self.ls.drain(true);

@@ -387,6 +387,18 @@ impl ModelPlatform {
     pub fn process(&mut self, req: &Request) -> Outcome {
         self.model.process(&mut self.mem, req)
     }
+
+    /// The outcomes the spec allows for `req` now, without committing any
+    /// ([`Model::evaluate`]): one, unless a table edit is still waiting for its invalidation.
+    pub fn evaluate(&self, req: &Request) -> Allowed {
+        self.model.evaluate(&self.mem, req)
+    }
+
+    /// The unit's own interrupt messages (fault events, invalidation-completion events) since
+    /// the last call, oldest first ([`Model::take_events`]).
+    pub fn take_events(&mut self) -> Vec<Msi> {
+        self.model.take_events()
+    }
 }
 
 impl Default for ModelPlatform {

@@ -3,7 +3,7 @@
 
 use crate::mem::MemError;
 use crate::tlp::{self, CplStatus};
-use crate::types::Hpa;
+use crate::types::{Hpa, Rid};
 use crate::vtd::fault::FaultReason;
 use thiserror::Error;
 
@@ -32,6 +32,41 @@ impl Request {
             hdr: m.hdr(),
             data0: m.data,
         }
+    }
+
+    /// An untranslated memory read (MRd) of `len` bytes at `addr` from `rid`: tag 0, no
+    /// attributes, AT=00. Fails as [`tlp::mem_read`] does (zero or oversized length, a read
+    /// crossing a 4 KiB boundary, ...).
+    ///
+    /// ```
+    /// use iommu_driver::model::Request;
+    /// use iommu_driver::Rid;
+    /// let r = Request::read(Rid::from_bdf(3, 0, 0), 0x10_0040, 64)?;
+    /// assert_eq!(r.header()?.address, 0x10_0040);
+    /// # Ok::<(), iommu_driver::tlp::TlpError>(())
+    /// ```
+    pub fn read(rid: Rid, addr: u64, len: u64) -> Result<Request, tlp::TlpError> {
+        Ok(Request::from_header(&tlp::mem_read(rid, 0, addr, len)?, 0))
+    }
+
+    /// An untranslated memory write (MWr) of `len` bytes at `addr` from `rid` whose first
+    /// payload DW is `data0`: tag 0, no attributes, AT=00. Fails as [`tlp::mem_write`] does.
+    pub fn write(rid: Rid, addr: u64, len: u64, data0: u32) -> Result<Request, tlp::TlpError> {
+        Ok(Request::from_header(
+            &tlp::mem_write(rid, 0, addr, len)?,
+            data0,
+        ))
+    }
+
+    /// An interrupt request: the DWORD write of `data` to `addr` (0xFEEx_xxxx) that an MSI or
+    /// MSI-X vector makes, from `rid`.
+    pub fn interrupt(rid: Rid, addr: u64, data: u32) -> Request {
+        Request::msi(&tlp::msi_write(rid, addr, data))
+    }
+
+    /// The header decoded (spec C1-C3): fails when the DWs do not form a valid request header.
+    pub fn header(&self) -> Result<tlp::RequestHeader, tlp::TlpError> {
+        tlp::RequestHeader::decode(&self.hdr)
     }
 }
 
@@ -114,6 +149,39 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Forwarded to host physical address `addr`.
+    pub const fn forward(addr: Hpa) -> Outcome {
+        Outcome::Forward { addr }
+    }
+
+    /// A non-posted request blocked with an Unsupported Request completion for `fault`.
+    pub const fn ur(fault: FaultReason) -> Outcome {
+        Outcome::Complete {
+            status: CplStatus::Ur,
+            fault: Some(fault),
+        }
+    }
+
+    /// A non-posted request blocked with a Completer Abort completion for `fault`.
+    pub const fn ca(fault: FaultReason) -> Outcome {
+        Outcome::Complete {
+            status: CplStatus::Ca,
+            fault: Some(fault),
+        }
+    }
+
+    /// A posted request (a write, or an interrupt request) dropped for `fault`.
+    pub const fn dropped(fault: FaultReason) -> Outcome {
+        Outcome::Drop { fault: Some(fault) }
+    }
+
+    /// An interrupt message delivered: the DWORD write of `data` to `addr`.
+    pub const fn interrupt(addr: u64, data: u32) -> Outcome {
+        Outcome::Interrupt {
+            msi: Msi { addr, data },
+        }
+    }
+
     /// The fault reason this outcome carries, if any.
     pub fn fault(&self) -> Option<FaultReason> {
         match self {

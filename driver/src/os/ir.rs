@@ -9,7 +9,7 @@
 
 use super::{Iommu, OsError, PAGE_SIZE};
 use crate::platform::Platform;
-use crate::types::Hpa;
+use crate::types::{Hpa, Rid};
 
 /// The driver's view of the interrupt-remapping table.
 #[derive(Debug, Clone)]
@@ -51,8 +51,12 @@ pub struct RemappedIrte {
     /// The raw DST field (bits 63:32): the x2APIC id with EIME=1; with EIME=0 the 8-bit APIC id
     /// sits in DST[15:8] (see [`RemappedIrte::xapic_dst`]).
     pub dst: u32,
-    pub sid: u16,
+    /// SID (bits 79:64): the requester checked with SVT=01, or the bus range start\[15:8\] /
+    /// end\[7:0\] with SVT=10 ([`RemappedIrte::verify_bus_range`]).
+    pub sid: Rid,
+    /// SQ (bits 81:80): which low SID bits the SVT=01 check ignores (0: compare all 16).
     pub sq: u8,
+    /// SVT (bits 83:82): 00 no source check, 01 requester ID, 10 bus range, 11 reserved.
     pub svt: u8,
 }
 
@@ -62,15 +66,42 @@ impl RemappedIrte {
         (apic_id as u32) << 8
     }
 
-    /// A present, fixed/edge/physical IRTE verifying the requester with SVT=01, SQ=00.
-    pub fn simple(vector: u8, dst: u32, sid: u16) -> Self {
+    /// A present IRTE delivering `vector` to `dst` (fixed, edge, physical), with no source-ID
+    /// check (SVT=00): any requester may use it. Add one with
+    /// [`RemappedIrte::verify_requester`] or [`RemappedIrte::verify_bus_range`].
+    ///
+    /// ```
+    /// use iommu_driver::os::RemappedIrte;
+    /// use iommu_driver::Rid;
+    /// let e = RemappedIrte::new(0x30, 1).verify_requester(Rid::from_bdf(3, 0, 0));
+    /// assert_eq!((e.svt, e.sq, e.sid), (1, 0, Rid(0x0300)));
+    /// ```
+    pub fn new(vector: u8, dst: u32) -> Self {
         RemappedIrte {
             present: true,
             vector,
             dst,
-            sid,
-            svt: 1,
             ..Default::default()
+        }
+    }
+
+    /// Only requester `sid` may use the entry (SVT=01, SQ=00: all 16 bits compared).
+    pub fn verify_requester(self, sid: Rid) -> Self {
+        RemappedIrte {
+            sid,
+            sq: 0,
+            svt: 1,
+            ..self
+        }
+    }
+
+    /// Only requesters on buses `start..=end` may use the entry (SVT=10, SID = start:end).
+    pub fn verify_bus_range(self, start: u8, end: u8) -> Self {
+        RemappedIrte {
+            sid: Rid(u16::from(start) << 8 | u16::from(end)),
+            sq: 0,
+            svt: 2,
+            ..self
         }
     }
 
@@ -85,7 +116,7 @@ impl RemappedIrte {
             | (self.avail as u64 & 0xF) << 8
             | (self.vector as u64) << 16
             | (self.dst as u64) << 32;
-        let hi = self.sid as u64 | (self.sq as u64 & 3) << 16 | (self.svt as u64 & 3) << 18;
+        let hi = self.sid.0 as u64 | (self.sq as u64 & 3) << 16 | (self.svt as u64 & 3) << 18;
         (hi as u128) << 64 | lo as u128
     }
 }
@@ -100,8 +131,11 @@ pub struct PostedIrte {
     pub vector: u8,
     /// Posted-interrupt descriptor address (64-byte aligned).
     pub pda: Hpa,
-    pub sid: u16,
+    /// SID, SQ, SVT: the source-ID check, as in [`RemappedIrte::sid`].
+    pub sid: Rid,
+    /// SQ (bits 81:80), as in [`RemappedIrte::sq`].
     pub sq: u8,
+    /// SVT (bits 83:82), as in [`RemappedIrte::svt`].
     pub svt: u8,
 }
 
@@ -114,7 +148,7 @@ impl PostedIrte {
             | 1 << 15
             | (self.vector as u64) << 16
             | ((self.pda.0 >> 6) & 0x3FF_FFFF) << 38;
-        let hi = self.sid as u64
+        let hi = self.sid.0 as u64
             | (self.sq as u64 & 3) << 16
             | (self.svt as u64 & 3) << 18
             | (self.pda.0 >> 32) << 32;

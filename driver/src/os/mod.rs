@@ -36,7 +36,8 @@ pub use alloc::{PageAllocator, PAGE_SIZE};
 pub use ir::{IrteMode, MsiMessage, PostedInterruptDescriptor, PostedIrte, RemappedIrte};
 pub use tables::{DeviceAssignment, Mapping, PageSize, Perms, TranslationType, Unmapped};
 pub use unit::{
-    BringUp, FaultEntry, FaultReport, InvRequest, InvalidationStatus, QueueError, WaitKind,
+    BringUp, FaultEntry, FaultReport, GlobalCommand, InvRequest, InvalidationStatus, IrSetup,
+    QueueError, WaitKind,
 };
 
 /// Errors of the OS driver.

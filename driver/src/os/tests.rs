@@ -91,7 +91,7 @@ fn irte_layouts_b4() {
         avail: 0xA,
         vector: 0x61,
         dst: 0x1234_5678,
-        sid: 0xBEEF,
+        sid: crate::Rid(0xBEEF),
         sq: 2,
         svt: 1,
     };
@@ -105,7 +105,7 @@ fn irte_layouts_b4() {
         urg: true,
         vector: 0x33,
         pda: Hpa(0x1_2345_6780),
-        sid: 0x0310,
+        sid: crate::Rid(0x0310),
         svt: 1,
         ..Default::default()
     };

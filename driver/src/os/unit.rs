@@ -1,6 +1,7 @@
 //! Programming the remapping unit through its registers: the Linux enable sequence (spec A3),
 //! register-based (A11) and queued (A12) invalidation, and the primary fault handler (A10).
 
+use crate::vtd::fault::FaultReason;
 use thiserror::Error;
 
 use super::{bits, Iommu, OsError, PAGE_SIZE};
@@ -185,6 +186,10 @@ impl FaultEntry {
     pub fn fr(&self) -> u8 {
         (self.raw >> 96) as u8
     }
+    /// FR as a fault reason (`None` for a code the spec does not define).
+    pub fn reason(&self) -> Option<FaultReason> {
+        FaultReason::from_code(self.fr())
+    }
     /// SID (bits 79:64).
     pub fn sid(&self) -> Rid {
         Rid((self.raw >> 64) as u16)
@@ -233,9 +238,103 @@ impl FaultReport {
 pub struct BringUp {
     /// Use queued invalidation when ECAP.QI says it exists (else register-based invalidation).
     pub qi: bool,
-    /// Interrupt remapping: (IRTA.S, EIME, CFI). A table is allocated if none was set up.
-    pub ir: Option<(u8, bool, bool)>,
+    /// Enable interrupt remapping with this table (allocated unless one was set up already).
+    pub ir: Option<IrSetup>,
+    /// Enable DMA remapping (GCMD.TE) last.
     pub te: bool,
+}
+
+/// How [`Iommu::bring_up`] sets up interrupt remapping (spec A6 IRTA_REG, A3 GCMD.CFI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IrSetup {
+    /// IRTA.S: the table holds 2^(S+1) entries (0..=15).
+    pub s: u8,
+    /// IRTA.EIME: extended interrupt mode, 32-bit x2APIC destination IDs (else 8-bit xAPIC).
+    pub eime: bool,
+    /// Set GCMD.CFI: compatibility-format interrupts pass through unremapped (with EIME=0).
+    pub cfi: bool,
+}
+
+impl IrSetup {
+    /// A table of 2^(`s`+1) entries, x2APIC destinations (EIME=1), compatibility format blocked.
+    pub const fn x2apic(s: u8) -> IrSetup {
+        IrSetup {
+            s,
+            eime: true,
+            cfi: false,
+        }
+    }
+
+    /// A table of 2^(`s`+1) entries, 8-bit xAPIC destinations (EIME=0), compatibility format
+    /// blocked.
+    pub const fn xapic(s: u8) -> IrSetup {
+        IrSetup {
+            s,
+            eime: false,
+            cfi: false,
+        }
+    }
+
+    /// The same, with compatibility-format interrupts allowed through (GCMD.CFI=1).
+    pub const fn with_cfi(self, cfi: bool) -> IrSetup {
+        IrSetup { cfi, ..self }
+    }
+}
+
+/// A GCMD_REG command bit and the GSTS_REG status bit that reports it (spec A3): the argument of
+/// [`Iommu::gcmd`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalCommand {
+    /// TE (bit 31), status TES: DMA remapping on/off.
+    TranslationEnable,
+    /// SRTP (bit 30, one-shot), status RTPS: latch RTADDR_REG.
+    SetRootTablePointer,
+    /// SFL (bit 29, one-shot), status FLS: latch the advanced fault log pointer.
+    SetFaultLog,
+    /// EAFL (bit 28), status AFLS: advanced fault logging.
+    EnableAdvancedFaultLogging,
+    /// WBF (bit 27, one-shot), status WBFS: flush the write buffer.
+    WriteBufferFlush,
+    /// QIE (bit 26), status QIES: queued invalidation on/off.
+    QueuedInvalidationEnable,
+    /// IRE (bit 25), status IRES: interrupt remapping on/off.
+    InterruptRemappingEnable,
+    /// SIRTP (bit 24, one-shot), status IRTPS: latch IRTA_REG.
+    SetInterruptRemapTablePointer,
+    /// CFI (bit 23), status CFIS: compatibility-format interrupts pass through.
+    CompatibilityFormatInterrupt,
+}
+
+impl GlobalCommand {
+    /// The command's bit in GCMD_REG (the same position as its status bit in GSTS_REG).
+    pub const fn bit(self) -> u32 {
+        match self {
+            GlobalCommand::TranslationEnable => GCMD_TE,
+            GlobalCommand::SetRootTablePointer => GCMD_SRTP,
+            GlobalCommand::SetFaultLog => GCMD_SFL,
+            GlobalCommand::EnableAdvancedFaultLogging => GCMD_EAFL,
+            GlobalCommand::WriteBufferFlush => GCMD_WBF,
+            GlobalCommand::QueuedInvalidationEnable => GCMD_QIE,
+            GlobalCommand::InterruptRemappingEnable => GCMD_IRE,
+            GlobalCommand::SetInterruptRemapTablePointer => GCMD_SIRTP,
+            GlobalCommand::CompatibilityFormatInterrupt => GCMD_CFI,
+        }
+    }
+
+    /// The GSTS_REG status field that reports the command.
+    pub const fn status_name(self) -> &'static str {
+        match self {
+            GlobalCommand::TranslationEnable => "GSTS.TES",
+            GlobalCommand::SetRootTablePointer => "GSTS.RTPS",
+            GlobalCommand::SetFaultLog => "GSTS.FLS",
+            GlobalCommand::EnableAdvancedFaultLogging => "GSTS.AFLS",
+            GlobalCommand::WriteBufferFlush => "GSTS.WBFS",
+            GlobalCommand::QueuedInvalidationEnable => "GSTS.QIES",
+            GlobalCommand::InterruptRemappingEnable => "GSTS.IRES",
+            GlobalCommand::SetInterruptRemapTablePointer => "GSTS.IRTPS",
+            GlobalCommand::CompatibilityFormatInterrupt => "GSTS.CFIS",
+        }
+    }
 }
 
 impl Default for BringUp {
@@ -294,19 +393,20 @@ impl<P: Platform> Iommu<P> {
     /// "Read GSTS, set/clear one bit, write GCMD, poll GSTS" (Linux `iommu_enable_translation`
     /// and friends). One-shot status bits are masked out of the written value. For the
     /// one-shots (SRTP, SIRTP) the status bit is polled until set.
-    pub fn gcmd(&mut self, bit: u32, set: bool, what: &'static str) -> Result<(), OsError> {
+    pub fn gcmd(&mut self, cmd: GlobalCommand, set: bool) -> Result<(), OsError> {
+        let bit = cmd.bit();
         let sts = self.plat.read32(GSTS_REG)? & !GSTS_ONE_SHOT;
         let val = if set { sts | bit } else { sts & !bit };
         self.plat.write32(GCMD_REG, val)?;
         let want = if set { bit } else { 0 };
-        self.poll32(GSTS_REG, bit, want, what)?;
+        self.poll32(GSTS_REG, bit, want, cmd.status_name())?;
         Ok(())
     }
 
     /// RTADDR = root table (TTM=00, legacy), GCMD.SRTP, poll GSTS.RTPS.
     pub fn set_root_table(&mut self) -> Result<(), OsError> {
         self.plat.write64(RTADDR_REG, self.root.0)?;
-        self.gcmd(GCMD_SRTP, true, "GSTS.RTPS")
+        self.gcmd(GlobalCommand::SetRootTablePointer, true)
     }
 
     /// Set up and enable queued invalidation: one 4 KiB queue (QS=0, 256 descriptors), IQT=0,
@@ -344,12 +444,12 @@ impl<P: Platform> Iommu<P> {
         self.plat.write64(IQT_REG, 0)?;
         self.plat.write64(IQA_REG, q.base.0 | q.qs as u64)?;
         self.qi = Some(q);
-        self.gcmd(GCMD_QIE, true, "GSTS.QIES")
+        self.gcmd(GlobalCommand::QueuedInvalidationEnable, true)
     }
 
     /// GCMD.QIE=0, poll QIES clear. The driver's tail restarts at 0 on the next enable.
     pub fn disable_qi(&mut self) -> Result<(), OsError> {
-        self.gcmd(GCMD_QIE, false, "GSTS.QIES clear")?;
+        self.gcmd(GlobalCommand::QueuedInvalidationEnable, false)?;
         if let Some(q) = self.qi.as_mut() {
             q.tail = 0;
         }
@@ -376,9 +476,35 @@ impl<P: Platform> Iommu<P> {
         Ok(())
     }
 
-    /// Write descriptors at the tail (wrapping), then a wait descriptor of `wait`, advance IQT
-    /// and wait for completion, checking FSTS.IQE on every poll.
-    pub fn qi_submit_raw(
+    /// Write `descs` (raw descriptors, qword 0 first, even malformed ones) at the tail
+    /// (wrapping) and advance IQT past them, nothing else: no wait descriptor is added and
+    /// nothing is polled, so the caller sees to completion (its own wait descriptor, IQH, FSTS).
+    /// Returns the new tail index.
+    pub fn qi_push(&mut self, descs: &[(u64, u64)]) -> Result<u32, OsError> {
+        let mut q = self.qi.clone().ok_or(OsError::NoQueue)?;
+        if descs.len() > q.entries as usize - 1 {
+            return Err(OsError::QueueFull(descs.len()));
+        }
+        for &(lo, hi) in descs {
+            let a = Hpa(q.base.0 + 16 * q.tail as u64);
+            self.plat
+                .mem()
+                .write_u128(a, (hi as u128) << 64 | lo as u128)?;
+            q.tail = (q.tail + 1) % q.entries;
+        }
+        self.plat.write64(IQT_REG, (q.tail as u64) << 4)?;
+        let tail = q.tail;
+        self.qi = Some(q);
+        Ok(tail)
+    }
+
+    /// Submit `descs` (raw, even malformed) the way Linux's `qi_submit_sync` does: write them
+    /// at the tail, append the driver's own wait descriptor of kind `wait` (status write to the
+    /// driver's status dword, and/or IF), advance IQT, then poll until the wait completes,
+    /// failing with [`QueueError`] as soon as FSTS.IQE shows. With IF=1 it clears ICS.IWC
+    /// afterwards (RW1C) so that the next wait can signal. Use [`Iommu::qi_push`] to place
+    /// descriptors without any of this.
+    pub fn qi_submit_and_wait(
         &mut self,
         descs: &[(u64, u64)],
         wait: WaitKind,
@@ -449,7 +575,7 @@ impl<P: Platform> Iommu<P> {
         wait: WaitKind,
     ) -> Result<InvalidationStatus, OsError> {
         let d: Vec<(u64, u64)> = reqs.iter().map(|r| r.descriptor()).collect();
-        self.qi_submit_raw(&d, wait)
+        self.qi_submit_and_wait(&d, wait)
     }
 
     /// After an IQE: clear FSTS.IQE, disable and re-enable the queue (IQH and the tail restart
@@ -517,25 +643,25 @@ impl<P: Platform> Iommu<P> {
     pub fn enable_ir(&mut self, cfi: bool) -> Result<(), OsError> {
         let irta = self.irta_value()?;
         self.plat.write64(IRTA_REG, irta)?;
-        self.gcmd(GCMD_SIRTP, true, "GSTS.IRTPS")?;
+        self.gcmd(GlobalCommand::SetInterruptRemapTablePointer, true)?;
         if self.qi.is_some() {
             self.invalidate_qi(&[InvRequest::IecGlobal], WaitKind::StatusWrite)?;
         }
-        self.gcmd(GCMD_IRE, true, "GSTS.IRES")?;
+        self.gcmd(GlobalCommand::InterruptRemappingEnable, true)?;
         if cfi {
-            self.gcmd(GCMD_CFI, true, "GSTS.CFIS")?;
+            self.gcmd(GlobalCommand::CompatibilityFormatInterrupt, true)?;
         }
         Ok(())
     }
 
     /// GCMD.TE=1, poll TES.
     pub fn enable_translation(&mut self) -> Result<(), OsError> {
-        self.gcmd(GCMD_TE, true, "GSTS.TES")
+        self.gcmd(GlobalCommand::TranslationEnable, true)
     }
 
     /// GCMD.TE=0, poll TES clear.
     pub fn disable_translation(&mut self) -> Result<(), OsError> {
-        self.gcmd(GCMD_TE, false, "GSTS.TES clear")
+        self.gcmd(GlobalCommand::TranslationEnable, false)
     }
 
     /// The whole enable sequence in Linux order: RTADDR + SRTP; QI set-up (skipped when ECAP.QI=0);
@@ -546,11 +672,11 @@ impl<P: Platform> Iommu<P> {
         if opts.qi && self.caps.qi {
             self.enable_qi()?;
         }
-        if let Some((s, eime, cfi)) = opts.ir {
+        if let Some(ir) = opts.ir {
             if self.ir.is_none() {
-                self.setup_ir_table(s, eime)?;
+                self.setup_ir_table(ir.s, ir.eime)?;
             }
-            self.enable_ir(cfi)?;
+            self.enable_ir(ir.cfi)?;
         }
         self.invalidate(&[InvRequest::ContextGlobal, InvRequest::IotlbGlobal])?;
         if opts.te {

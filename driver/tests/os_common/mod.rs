@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use iommu_driver::model::{Allowed, ModelConfig, ModelPlatform, Msi, Outcome, Request};
+use iommu_driver::os::IrSetup;
 use iommu_driver::os::{unit, BringUp, Iommu, OsConfig, PageSize, Perms};
 use iommu_driver::platform::Platform;
 use iommu_driver::tlp::{self, CplStatus};
@@ -54,7 +55,7 @@ pub fn ir_setup(s: u8, eime: bool, cfi: bool) -> Os {
     let mut os = os();
     os.bring_up(BringUp {
         qi: true,
-        ir: Some((s, eime, cfi)),
+        ir: Some(IrSetup { s, eime, cfi }),
         te: false,
     })
     .unwrap();
