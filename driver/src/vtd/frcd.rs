@@ -25,8 +25,8 @@ pub const FRCD_F_BIT: u32 = 127;
 /// F as a bit of the top dword (the dword at +12), which software writes to clear it.
 pub const FRCD_F_DWORD3: u32 = 1 << 31;
 
-/// A decoded fault record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// A decoded fault record. `Debug` prints FI and FR in hex, with FR's reason name.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct FaultRecord {
     /// Fault info, bits 63:12 in place (low 12 bits never set by decode).
     pub fi: u64,
@@ -132,5 +132,53 @@ impl FaultRecord {
     /// The fault reason, if the code is one this project defines.
     pub const fn reason(&self) -> Option<FaultReason> {
         FaultReason::from_code(self.fr)
+    }
+}
+
+impl std::fmt::Debug for FaultRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FaultRecord {{ fr: {:#04x}", self.fr)?;
+        if let Some(r) = FaultReason::from_code(self.fr) {
+            write!(f, " ({r:?})")?;
+        }
+        write!(
+            f,
+            ", sid: {:?}, fi: {:#x}, t: {} ({}), at: {}, f: {}",
+            self.sid,
+            self.fi,
+            self.t as u8,
+            if self.t { "read" } else { "write" },
+            self.at,
+            self.f as u8
+        )?;
+        if self.t2 || self.priv_ || self.exe || self.pp || self.pv != 0 {
+            write!(
+                f,
+                ", t2: {}, priv: {}, exe: {}, pp: {}, pv: {:#x}",
+                self.t2 as u8, self.priv_ as u8, self.exe as u8, self.pp as u8, self.pv
+            )?;
+        }
+        write!(f, " }}")
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn fault_info_and_reason_print_in_hex() {
+        let r = FaultRecord {
+            fi: 0x20_0000,
+            sid: Rid(0x0300),
+            fr: 5,
+            f: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            format!("{r:?}"),
+            "FaultRecord { fr: 0x05 (WriteNotPermitted), sid: Rid(03:00.0), fi: 0x200000, \
+             t: 0 (write), at: 0, f: 1 }"
+        );
     }
 }
