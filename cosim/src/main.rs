@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
+use iommu_cosim::bench::{BenchOpts, BenchSuite};
 use iommu_cosim::coverage::{Coverage, BINS};
 use iommu_cosim::dut::DutConfig;
 use iommu_cosim::lockstep::{Stats, MAX_WORLDS};
@@ -46,6 +47,15 @@ enum Cmd {
     /// cycles, cycles per miss, requests in flight, most memory reads outstanding). Fixed memory
     /// latency, no back-pressure, fixed seed: the numbers are deterministic.
     Measure(MeasureArgs),
+    /// Hardware benchmark suites: each writes SUITE.csv (git revision, configuration, every RTL
+    /// parameter and workload knob, the figure and its unit) and SUITE.svg into the output
+    /// folder, and rebuilds its README.md from every suite's CSV there. Every outcome is still
+    /// checked against the golden model; the figures are deterministic.
+    /// Suites: latency (IOTLB hit; 3/4/5-level walks with the paging-structure cache cold and
+    /// warm at each level; context-cache miss; interrupt remap with IEC hit and miss; posted
+    /// interrupt; page-selective invalidation by queue and by register; at memory latencies
+    /// 20/100/300).
+    Bench(BenchArgs),
     /// Test-vector suites for other simulators and other RTL (format: testvectors/README.md):
     /// generate them from the golden model, check them, replay them on the RTL or the model.
     #[command(subcommand)]
@@ -172,6 +182,22 @@ struct MeasureArgs {
     csv: Option<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Suite to run (repeatable; default: every suite): latency.
+    #[arg(long = "suite", value_name = "NAME", value_parser = parse_suite)]
+    suites: Vec<BenchSuite>,
+    /// RTL parameter set to measure (repeatable; default: default and tiny).
+    #[arg(long = "config", value_parser = parse_config)]
+    configs: Vec<DutConfig>,
+    /// Output folder.
+    #[arg(long, default_value = "bench-results")]
+    out: PathBuf,
+    /// The smallest size of each suite (one memory latency): a quick check, not for committing.
+    #[arg(long)]
+    quick: bool,
+}
+
 #[derive(Args, Debug, Clone)]
 struct RunArgs {
     /// RTL parameter set: default or tiny (2-entry caches, one walker).
@@ -293,6 +319,7 @@ fn main() {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Regress(a)) => regress(a),
         Some(Cmd::Measure(a)) => measure(a),
+        Some(Cmd::Bench(a)) => bench(a),
         Some(Cmd::Vectors(c)) => vectors(c),
         Some(Cmd::Report(ReportCmd::Merge(a))) => report_merge(a),
     };
@@ -424,6 +451,33 @@ fn measure(a: MeasureArgs) -> Result<()> {
     if let Some(p) = &a.csv {
         std::fs::write(p, rep.csv())
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?;
+    }
+    println!("PASS (every outcome checked against the golden model)");
+    Ok(())
+}
+
+fn parse_suite(s: &str) -> Result<BenchSuite, String> {
+    s.parse()
+}
+
+fn bench(a: BenchArgs) -> Result<()> {
+    let opts = BenchOpts {
+        suites: if a.suites.is_empty() {
+            BenchSuite::ALL.to_vec()
+        } else {
+            a.suites
+        },
+        configs: if a.configs.is_empty() {
+            vec![DutConfig::Default, DutConfig::Tiny]
+        } else {
+            a.configs
+        },
+        out: a.out,
+        quick: a.quick,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    for p in iommu_cosim::bench::run(&opts)? {
+        println!("wrote {}", p.display());
     }
     println!("PASS (every outcome checked against the golden model)");
     Ok(())

@@ -521,7 +521,7 @@ fn irq_latency(ls: &mut Lockstep, req: Request) -> Result<u64, String> {
 }
 
 /// 4.: interrupt remapping (x2APIC mode) and queued invalidation.
-fn measure_ir(opts: &MeasureOpts, memcfg: MemConfig) -> Result<IrFigures, String> {
+pub(crate) fn measure_ir(opts: &MeasureOpts, memcfg: MemConfig) -> Result<IrFigures, String> {
     let e = |x: iommu_driver::os::OsError| x.to_string();
     let mut ls = Lockstep::new(
         opts.config,
