@@ -2,6 +2,8 @@
 //! transaction, against the golden model of `iommu-driver` (shared/design/ARCHITECTURE.md
 //! "The co-simulation").
 
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod bench_plot;
 pub mod coverage;

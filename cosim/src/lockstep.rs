@@ -24,7 +24,7 @@
 //! - Memory versions. Each batch of edits the OS driver makes between two steps is one version.
 //!   A request may read any version current between the acceptance of the oldest request still in
 //!   the unit at its own acceptance (whose table reads may have filled a cache it hits) and its
-//!   retirement, so its allowed set is the union over those versions ([`Lockstep::evaluate_window`]).
+//!   retirement, so its allowed set is the union over those versions (`Lockstep::evaluate_window`).
 //!   The regression makes at most one table edit per request window (see `regress`), so a walk
 //!   never mixes reads of two edits.
 //! - Invalidations. The model carries an invalidation out at the register write; the DUT finishes
@@ -192,10 +192,13 @@ pub fn describe(h: &[u32; 4]) -> String {
 /// What the scoreboard counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Requests submitted to the DUT ([`Lockstep::submit`]).
     pub requests: u64,
     /// Requests forwarded downstream (translations, or identity with TE=0).
     pub forwarded: u64,
+    /// Requests blocked with a UR or CA completion.
     pub completions: u64,
+    /// Posted requests dropped (no egress), faulting or not.
     pub drops: u64,
     /// Interrupt messages delivered (remapped, unchanged, or a posted interrupt's notification).
     pub interrupts: u64,
@@ -207,6 +210,7 @@ pub struct Stats {
     pub faults: BTreeMap<u8, u64>,
     /// Sum and maximum of accept-to-egress latency in cycles (egress outcomes only).
     pub latency_sum: u64,
+    /// Largest accept-to-egress latency in cycles.
     pub latency_max: u64,
     /// Register accesses made through the csr port.
     pub reg_accesses: u64,
@@ -470,7 +474,9 @@ pub struct Lockstep {
 /// is a sequential version of the run (`shrink`).
 #[derive(Debug, Clone)]
 pub struct StepLog {
+    /// The model's copy of host memory when logging started: the state the steps begin from.
     pub image: HostMemory,
+    /// The logged steps, in program order.
     pub steps: Vec<Step>,
 }
 
@@ -711,10 +717,12 @@ impl Lockstep {
         }
     }
 
+    /// Which verilated parameter set ([`DutConfig`]) the DUT was built with.
     pub fn config(&self) -> DutConfig {
         self.sim.dut.config()
     }
 
+    /// Whether any mismatch has been recorded in [`Lockstep::failures`].
     pub fn failed(&self) -> bool {
         !self.failures.is_empty()
     }

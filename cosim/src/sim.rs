@@ -63,11 +63,25 @@ impl Default for Knobs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Beat {
     /// Translated request toward memory (header DW0 first).
-    Dn { tag: u16, hdr: [u32; 4] },
+    Dn {
+        /// Harness tag of the request (`dn_tag`, the `up_tag` it was accepted with).
+        tag: u16,
+        /// The translated request's TLP header; the fourth DW is unused for a 3DW header.
+        hdr: [u32; 4],
+    },
     /// Completion to the device (header DW0 first).
-    Cpl { tag: u16, hdr: [u32; 3] },
+    Cpl {
+        /// Harness tag of the blocked request (`cpl_tag`).
+        tag: u16,
+        /// The 3DW completion header (spec C4).
+        hdr: [u32; 3],
+    },
     /// Interrupt message.
-    Irq { msi: Msi },
+    Irq {
+        /// The DWORD write on the irq channel: a remapped interrupt, a posted interrupt's
+        /// notification, or the unit's own fault / invalidation-completion event.
+        msi: Msi,
+    },
 }
 
 /// A bug injected between the DUT and the harness, to demonstrate and test what happens with a
@@ -134,10 +148,13 @@ enum CsrState {
 
 /// The DUT plus everything the harness drives around it, one cycle at a time.
 pub struct Sim {
+    /// The verilated `iommu_top` with its input and output port structs.
     pub dut: Dut,
     /// The memory the DUT's memory port sees (tables written by the OS driver).
     pub mem: HostMemory,
+    /// Server of the DUT's memory port (latency, out-of-order returns, injected read errors).
     pub memsrv: MemServer,
+    /// Back-pressure and idle-cycle probabilities used by every [`Sim::tick`].
     pub knobs: Knobs,
     rng: ChaCha8Rng,
     up_queue: VecDeque<UpBeat>,
@@ -200,6 +217,7 @@ impl Sim {
         self.trace_at = Some((cycle, path));
     }
 
+    /// Clock cycles stepped since the DUT was created, the reset cycles included.
     pub fn cycle(&self) -> u64 {
         self.dut.cycle()
     }

@@ -27,7 +27,10 @@ fn readme_example_builds_and_runs_as_a_crate_outside_the_workspace() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let readme = std::fs::read_to_string(repo.join("README.md")).expect("README.md");
     let deps = block(&readme, "Cargo.toml").replace("path/to/iommu", repo.to_str().unwrap());
-    assert!(deps.contains(&format!("{}/cosim", repo.display())), "{deps}");
+    assert!(
+        deps.contains(&format!("{}/cosim", repo.display())),
+        "{deps}"
+    );
     let main = block(&readme, "src/main.rs");
 
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("own-crate");

@@ -10,6 +10,8 @@
 //! The model reads tables only through [`vtd`] decoders and never calls into [`os`]: a field
 //! placed wrongly in [`vtd`] is caught by the raw-hex tests written from the spec.
 
+#![warn(missing_docs)]
+
 pub mod mem;
 pub mod model;
 pub mod os;

@@ -370,7 +370,9 @@ impl Model {
 /// The model and its host memory as one [`Platform`], for the OS driver.
 #[derive(Clone, Debug)]
 pub struct ModelPlatform {
+    /// The golden model: its register file answers every register access of the driver.
     pub model: Model,
+    /// Host memory holding the tables, queue and descriptors the driver writes and the model reads.
     pub mem: HostMemory,
 }
 

@@ -73,7 +73,10 @@ impl Request {
 /// A message-signalled interrupt: a DWORD write of `data` to `addr`. `Debug` prints both in hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Msi {
+    /// Address of the write: 0xFEEx_xxxx (bits 19:12 the destination APIC ID, bit 3 RH, bit 2 DM)
+    /// for an interrupt to the local APICs.
     pub addr: u64,
+    /// The DWORD written: vector in bits 7:0, delivery mode in bits 10:8, trigger mode in bit 15.
     pub data: u32,
 }
 
@@ -128,22 +131,37 @@ mod debug_tests {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// DMA forwarded to memory at this host address (TE=0: identity).
-    Forward { addr: Hpa },
+    Forward {
+        /// Host physical address the request leaves with (the translated address).
+        addr: Hpa,
+    },
     /// UR/CA completion without data to the requester (non-posted request blocked).
     /// `fault` is the fault reason whether or not it was recorded (FPD / PFO / compression);
     /// `None` when no VT-d fault applies (malformed TLP, read of the interrupt window).
     Complete {
+        /// Completion status (spec C4): UR (unsupported request) or CA (completer abort).
         status: CplStatus,
+        /// The fault reason (FRCD.FR code) behind the block, if any.
         fault: Option<FaultReason>,
     },
     /// Posted request dropped; `fault` as for [`Outcome::Complete`].
-    Drop { fault: Option<FaultReason> },
+    Drop {
+        /// The fault reason (FRCD.FR code) behind the drop, if any.
+        fault: Option<FaultReason>,
+    },
     /// Interrupt delivered (remapped, or unchanged when IRE=0 / compatibility format allowed).
-    Interrupt { msi: Msi },
+    Interrupt {
+        /// The interrupt message sent toward the APICs.
+        msi: Msi,
+    },
     /// Posted interrupt: PIR\[`vector`\] set in the descriptor at `pid`; maybe a notification event.
     Posted {
+        /// Address of the posted-interrupt descriptor (the IRTE's PDA).
         pid: Hpa,
+        /// The vector whose PIR bit was set (the IRTE's V).
         vector: u8,
+        /// The notification event (vector NV to NDST, spec B8) when ON went from 0 to 1 with URG=1
+        /// or SN=0; `None` when no notification was sent.
         notify: Option<Msi>,
     },
 }
@@ -301,7 +319,12 @@ impl Eq for Allowed {}
 pub enum ModelError {
     /// The DUT's outcome is not in the allowed set: a scoreboard mismatch.
     #[error("outcome {got:?} is not allowed; allowed: {allowed:?}")]
-    NotAllowed { got: Outcome, allowed: Vec<Outcome> },
+    NotAllowed {
+        /// The outcome the DUT produced.
+        got: Outcome,
+        /// The allowed set at that point, fresh outcome first.
+        allowed: Vec<Outcome>,
+    },
     /// A memory side effect of the outcome (e.g. a posted-interrupt descriptor update) failed.
     #[error("memory side effect failed: {0}")]
     Mem(#[from] MemError),

@@ -2,10 +2,10 @@
 //! posted-interrupt descriptors (B8) and the remappable MSI a device is given (B2).
 //!
 //! IRTE encodings, written from spec B4:
-//! - remapped: P[0] FPD[1] DM[2] RH[3] TM[4] DLM[7:5] AVAIL[11:8] IM[15]=0 V[23:16] DST[63:32]
-//!   SID[79:64] SQ[81:80] SVT[83:82];
-//! - posted: P[0] FPD[1] AVAIL[11:8] URG[14] IM[15]=1 V[23:16] PDA[31:6] at [63:38] SID/SQ/SVT,
-//!   PDA[63:32] at [127:96].
+//! - remapped: P\[0\] FPD\[1\] DM\[2\] RH\[3\] TM\[4\] DLM\[7:5\] AVAIL\[11:8\] IM\[15\]=0
+//!   V\[23:16\] DST\[63:32\] SID\[79:64\] SQ\[81:80\] SVT\[83:82\];
+//! - posted: P\[0\] FPD\[1\] AVAIL\[11:8\] URG\[14\] IM\[15\]=1 V\[23:16\] PDA\[31:6\] at
+//!   \[63:38\], SID/SQ/SVT, PDA\[63:32\] at \[127:96\].
 
 use super::{Iommu, OsError, PAGE_SIZE};
 use crate::platform::Platform;
@@ -29,14 +29,20 @@ impl IrTable {
 /// IRTE.IM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IrteMode {
+    /// IM=0 (IRTE bit 15 clear): the request becomes an interrupt message to DST
+    /// ([`RemappedIrte`]).
     Remapped,
+    /// IM=1: the vector is posted into a posted-interrupt descriptor ([`PostedIrte`]; needs
+    /// CAP.PI).
     Posted,
 }
 
 /// A remapped-format IRTE (spec B4, IM=0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RemappedIrte {
+    /// P (bit 0): the entry is present; a request through an entry with P=0 faults 22h.
     pub present: bool,
+    /// FPD (bit 1): qualified faults (22h, 24h, 26h) through this entry are not recorded.
     pub fpd: bool,
     /// Destination mode: 0 physical, 1 logical.
     pub dm: bool,
@@ -46,10 +52,12 @@ pub struct RemappedIrte {
     pub tm: bool,
     /// Delivery mode (3 bits).
     pub dlm: u8,
+    /// AVAIL (bits 11:8): four bits left to software, ignored by the unit.
     pub avail: u8,
+    /// V (bits 23:16): the interrupt vector delivered.
     pub vector: u8,
     /// The raw DST field (bits 63:32): the x2APIC id with EIME=1; with EIME=0 the 8-bit APIC id
-    /// sits in DST[15:8] (see [`RemappedIrte::xapic_dst`]).
+    /// sits in DST\[15:8\] (see [`RemappedIrte::xapic_dst`]).
     pub dst: u32,
     /// SID (bits 79:64): the requester checked with SVT=01, or the bus range start\[15:8\] /
     /// end\[7:0\] with SVT=10 ([`RemappedIrte::verify_bus_range`]).
@@ -124,10 +132,15 @@ impl RemappedIrte {
 /// A posted-format IRTE (spec B4, IM=1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PostedIrte {
+    /// P (bit 0): the entry is present.
     pub present: bool,
+    /// FPD (bit 1): qualified faults through this entry are not recorded.
     pub fpd: bool,
+    /// AVAIL (bits 11:8): four bits left to software.
     pub avail: u8,
+    /// URG (bit 14): urgent, the notification event is sent even while the descriptor's SN is set.
     pub urg: bool,
+    /// V (bits 23:16): the vector whose PIR bit is set in the descriptor.
     pub vector: u8,
     /// Posted-interrupt descriptor address (64-byte aligned).
     pub pda: Hpa,
@@ -140,6 +153,8 @@ pub struct PostedIrte {
 }
 
 impl PostedIrte {
+    /// The 128-bit entry: IM (bit 15) set, PDA bits 31:6 in bits 63:38 and PDA bits 63:32 in
+    /// bits 127:96.
     pub fn encode(&self) -> u128 {
         let lo = self.present as u64
             | (self.fpd as u64) << 1
@@ -156,14 +171,20 @@ impl PostedIrte {
     }
 }
 
-/// Posted-interrupt descriptor (spec B8): PIR[255:0], ON[256], SN[257], NV[279:272],
-/// NDST[319:288]; 64 bytes.
+/// Posted-interrupt descriptor (spec B8): PIR\[255:0\], ON\[256\], SN\[257\], NV\[279:272\],
+/// NDST\[319:288\]; 64 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PostedInterruptDescriptor {
+    /// PIR (bits 255:0): one pending bit per vector, vector v at bit v % 64 of word v / 64.
     pub pir: [u64; 4],
+    /// ON (bit 256): outstanding notification, a notification event has been sent.
     pub on: bool,
+    /// SN (bit 257): suppress notification events for non-urgent interrupts.
     pub sn: bool,
+    /// NV (bits 279:272): vector of the notification event.
     pub nv: u8,
+    /// NDST (bits 319:288): destination of the notification event, the x2APIC ID, or with xAPIC
+    /// the APIC ID in bits 15:8.
     pub ndst: u32,
     /// Bits 511:256 other than ON/SN/NV/NDST, kept raw (qword 4 bits except 0,1,23:16,63:32 and
     /// qwords 5..7) so tests can plant reserved bits.
@@ -171,6 +192,8 @@ pub struct PostedInterruptDescriptor {
 }
 
 impl PostedInterruptDescriptor {
+    /// The 64 bytes as stored in memory (little-endian qwords, PIR first); ON/SN/NV/NDST replace
+    /// those bits of `other[0]`.
     pub fn encode(&self) -> [u8; 64] {
         let mut q = [0u64; 8];
         q[..4].copy_from_slice(&self.pir);
@@ -186,6 +209,8 @@ impl PostedInterruptDescriptor {
         }
         b
     }
+    /// A descriptor from its 64 bytes in memory, the inverse of
+    /// [`PostedInterruptDescriptor::encode`].
     pub fn decode(b: &[u8; 64]) -> Self {
         let q = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
         let q4 = q(4);
@@ -207,7 +232,10 @@ impl PostedInterruptDescriptor {
 /// An MSI (address, data) as a device writes it. `Debug` prints both in hex.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct MsiMessage {
+    /// Address of the DWORD write, in 0xFEE0_0000..=0xFEEF_FFFF for an interrupt (bits 63:32 zero).
     pub addr: u64,
+    /// The DWORD written: the subhandle in bits 15:0 (remappable format) or the vector in bits
+    /// 7:0 (compatibility format).
     pub data: u32,
 }
 
@@ -222,8 +250,8 @@ impl std::fmt::Debug for MsiMessage {
 }
 
 impl MsiMessage {
-    /// Remappable-format MSI (spec B2): addr = 0xFEE0_0000 | handle[14:0]<<5 | 1<<4 | SHV<<3 |
-    /// handle[15]<<2; data = subhandle when SHV=1, else 0.
+    /// Remappable-format MSI (spec B2): addr = 0xFEE0_0000 | handle\[14:0\]<<5 | 1<<4 | SHV<<3 |
+    /// handle\[15\]<<2; data = subhandle when SHV=1, else 0.
     pub fn remappable(handle: u16, subhandle: Option<u16>) -> Self {
         let h = handle as u64;
         let addr = 0xFEE0_0000
@@ -358,11 +386,15 @@ impl<P: Platform> Iommu<P> {
         Ok(a)
     }
 
+    /// Write `pid` into host memory at `addr` (64 bytes, laid out by
+    /// [`PostedInterruptDescriptor::encode`]); no register is touched.
     pub fn write_pid(&mut self, addr: Hpa, pid: &PostedInterruptDescriptor) -> Result<(), OsError> {
         self.plat.mem().write(addr, &pid.encode())?;
         Ok(())
     }
 
+    /// Read the 64-byte descriptor at `addr` from host memory (e.g. to see the PIR and ON bits the
+    /// unit set when posting); no register is touched.
     pub fn read_pid(&mut self, addr: Hpa) -> Result<PostedInterruptDescriptor, OsError> {
         let mut b = [0u8; 64];
         self.plat.mem().read(addr, &mut b)?;

@@ -9,7 +9,7 @@
 //!   3/4/5-level second-level tables (A7), `map`/`unmap`, raw setters for malformed entries.
 //! - [`ir`]: the interrupt-remapping table (B1/B4), IRTE blocks, posted-interrupt descriptors (B8),
 //!   remappable MSI composition (B2).
-//! - [`unit`]: register programming in Linux order (A3), register and queued invalidation
+//! - [`unit`](mod@unit): register programming in Linux order (A3), register and queued invalidation
 //!   (A11/A12), the primary fault handler (A10).
 //!
 //! The table encodings here are written from the spec tables independently of [`crate::vtd`]
@@ -43,48 +43,116 @@ pub use unit::{
 /// Errors of the OS driver.
 #[derive(Debug, Error)]
 pub enum OsError {
+    /// The table region of [`OsConfig`] (`table_base`, `table_len`) has no free page, or no free
+    /// contiguous block, left.
     #[error("table memory region exhausted")]
     OutOfTableMemory,
+    /// A host-memory read or write (table, queue, descriptor) failed.
     #[error("host memory access failed: {0}")]
     Mem(#[from] MemError),
+    /// A register access failed, or a status poll gave up after [`OsConfig::max_polls`] reads.
     #[error("register access failed: {0}")]
     Platform(#[from] PlatformError),
+    /// An argument the driver or the spec rules out; the text names it (e.g. "IRTA.S > 15").
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
+    /// No domain with this DID was made by [`Iommu::create_domain`].
     #[error("domain {0:?} does not exist")]
     UnknownDomain(DomainId),
+    /// [`Iommu::create_domain`] was given a DID that already has a domain.
     #[error("domain {0:?} already exists")]
     DomainExists(DomainId),
+    /// The DID does not fit in the 4 + 2*CAP.ND bits the unit supports
+    /// ([`HwCaps::domain_id_bits`]).
     #[error("domain id {0:?} is beyond what CAP.ND supports")]
     DomainIdTooLarge(DomainId),
+    /// A table depth CAP.SAGAW does not offer, or one the driver does not build (it builds 3, 4 or
+    /// 5 levels).
     #[error("{levels}-level tables are not supported by CAP.SAGAW")]
-    UnsupportedLevels { levels: u8 },
+    UnsupportedLevels {
+        /// The depth asked for (0 when pass-through found no supported depth at all).
+        levels: u8,
+    },
+    /// A leaf size CAP.SLLPS does not offer, or one larger than the domain's depth allows.
     #[error("page size {size:#x} not supported (CAP.SLLPS / table depth)")]
-    UnsupportedPageSize { size: u64 },
+    UnsupportedPageSize {
+        /// The page size in bytes.
+        size: u64,
+    },
+    /// A mapping whose IOVA or host address is not a multiple of its page size.
     #[error("mapping iova {iova:?} -> hpa {hpa:?} size {size:#x} is not aligned to its page size")]
-    Misaligned { iova: Iova, hpa: Hpa, size: u64 },
+    Misaligned {
+        /// Start of the mapping in the domain's I/O virtual address space.
+        iova: Iova,
+        /// Host physical address it was to map to.
+        hpa: Hpa,
+        /// Page size in bytes (4 KiB, 2 MiB or 1 GiB).
+        size: u64,
+    },
+    /// The mapping would end above 2^`agaw`, the input address width the domain's tables and
+    /// CAP.MGAW allow.
     #[error("iova {iova:?} is beyond the domain's {agaw}-bit address width")]
-    AddressTooWide { iova: Iova, agaw: u8 },
+    AddressTooWide {
+        /// Start of the mapping.
+        iova: Iova,
+        /// Usable input address width in bits: min(30 + 9*AW, MGAW + 1).
+        agaw: u8,
+    },
+    /// A host physical address at or above 2^HAW ([`OsConfig::haw`]): a mapping's target, or the
+    /// end of the table region.
     #[error("hpa {hpa:?} is beyond the host address width")]
-    HpaTooWide { hpa: Hpa },
+    HpaTooWide {
+        /// The offending address (for the table region, its end).
+        hpa: Hpa,
+    },
+    /// The new mapping overlaps one the driver recorded, or its leaf slot already holds an entry
+    /// with R or W set.
     #[error("mapping at {iova:?} overlaps an existing mapping")]
-    Overlap { iova: Iova },
+    Overlap {
+        /// Start of the new mapping.
+        iova: Iova,
+    },
+    /// [`Iommu::unmap`] found no mapping of exactly this size starting at this IOVA.
     #[error("nothing of size {size:#x} is mapped at {iova:?}")]
-    NotMapped { iova: Iova, size: u64 },
+    NotMapped {
+        /// IOVA the mapping was expected to start at.
+        iova: Iova,
+        /// Page size in bytes asked for.
+        size: u64,
+    },
+    /// The unit lacks a capability the call needs; the text names the CAP/ECAP field (e.g.
+    /// "queued invalidation (ECAP.QI)").
     #[error("the unit does not support {0}")]
     NotSupported(&'static str),
+    /// An interrupt-remapping call made before [`Iommu::setup_ir_table`] allocated the table.
     #[error("interrupt remapping table not set up")]
     NoIrTable,
+    /// An IRTE index at or beyond the table's 2^(IRTA.S+1) entries.
     #[error("IRTE index {index} out of range (table has {entries} entries)")]
-    IrteIndexOutOfRange { index: u32, entries: u32 },
+    IrteIndexOutOfRange {
+        /// The index asked for.
+        index: u32,
+        /// Entries in the table, 2^(S+1).
+        entries: u32,
+    },
+    /// [`Iommu::alloc_irtes`] found no free block of `count` IRTEs aligned to `count`.
     #[error("no free block of {count} IRTEs")]
-    NoFreeIrtes { count: u32 },
+    NoFreeIrtes {
+        /// Block size asked for (a power of two).
+        count: u32,
+    },
+    /// The call needs queued invalidation and the queue is not enabled ([`Iommu::enable_qi`]);
+    /// IEC invalidations have no register form.
     #[error("invalidation queue not enabled")]
     NoQueue,
+    /// A batch of this many descriptors (plus the driver's wait descriptor, when it adds one) does
+    /// not fit in the 2^(QS+8) - 1 slots the queue can hold at once.
     #[error("batch of {0} descriptors does not fit in the invalidation queue")]
     QueueFull(usize),
+    /// The SR-IOV routing-ID topology ([`crate::sriov`]) rejected the request (e.g. no such VF).
     #[error("SR-IOV topology: {0}")]
     Sriov(#[from] crate::sriov::SriovError),
+    /// The unit stopped the invalidation queue with FSTS.IQE while the driver waited.
     #[error("invalidation queue error: {0}")]
     Queue(#[from] QueueError),
 }
@@ -92,7 +160,9 @@ pub enum OsError {
 /// The unit's capabilities as the driver reads them from CAP_REG / ECAP_REG (spec A2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HwCaps {
+    /// CAP_REG (0x008) as read.
     pub cap: u64,
+    /// ECAP_REG (0x010) as read.
     pub ecap: u64,
     /// CAP.ND (domain-id width = 4 + 2*ND bits).
     pub nd: u8,
@@ -106,7 +176,9 @@ pub struct HwCaps {
     pub num_fault_records: u16,
     /// CAP.SLLPS (bit 0 = 2 MiB, bit 1 = 1 GiB).
     pub sllps: u8,
+    /// CAP.PSI (bit 39): page-selective IOTLB invalidation supported.
     pub psi: bool,
+    /// CAP.MAMV (bits 53:48): largest address mask AM a page-selective invalidation may use.
     pub mamv: u8,
     /// CAP.PI (posted interrupts).
     pub pi: bool,
@@ -114,15 +186,24 @@ pub struct HwCaps {
     pub rwbf: bool,
     /// CAP.CM (caching mode).
     pub cm: bool,
+    /// ECAP.C (bit 0): page walks snoop CPU caches (coherent table reads).
     pub c: bool,
+    /// ECAP.QI (bit 1): queued invalidation supported.
     pub qi: bool,
+    /// ECAP.DT (bit 2): device-TLB (ATS) supported.
     pub dt: bool,
+    /// ECAP.IR (bit 3): interrupt remapping supported.
     pub ir: bool,
+    /// ECAP.EIM (bit 4): extended interrupt mode (x2APIC, 32-bit destinations) supported.
     pub eim: bool,
+    /// ECAP.PT (bit 6): pass-through translation type supported.
     pub pt: bool,
+    /// ECAP.SC (bit 7): snoop control (second-level PTE bit 11 honoured).
     pub sc: bool,
     /// ECAP.IRO in bytes (IRO*16): IVA_REG is here, IOTLB_REG at +8.
     pub iva_offset: u16,
+    /// ECAP.MHMV (bits 23:20): largest handle mask, bounding the IEC invalidation IM and
+    /// multi-vector IRTE blocks (2^MHMV entries).
     pub mhmv: u8,
 }
 
@@ -186,6 +267,7 @@ impl HwCaps {
 pub struct OsConfig {
     /// Host-physical region the driver may use for its tables, queue and descriptors.
     pub table_base: Hpa,
+    /// Length of that region in bytes (64 MiB by default).
     pub table_len: u64,
     /// Host address width (not in CAP; decisions.md default 48): table pointers must be below it.
     pub haw: u8,
@@ -207,7 +289,10 @@ impl Default for OsConfig {
 /// One domain: its second-level tables and the mappings the driver placed in them.
 #[derive(Debug, Clone)]
 pub struct Domain {
+    /// Domain identifier, written into the DID field of each assigned device's context entry
+    /// (spec A6).
     pub did: DomainId,
+    /// Second-level table depth, 3, 4 or 5 (context AW = levels - 2).
     pub levels: u8,
     /// SLPTPTR: the top-level table.
     pub root: Hpa,
@@ -273,18 +358,24 @@ impl<P: Platform> Iommu<P> {
         })
     }
 
+    /// The capabilities decoded from CAP_REG / ECAP_REG when [`Iommu::new`] attached.
     pub fn caps(&self) -> &HwCaps {
         &self.caps
     }
+    /// The platform settings (table region, HAW, poll bound) the driver was created with.
     pub fn config(&self) -> &OsConfig {
         &self.cfg
     }
+    /// The platform underneath (golden model or co-simulation).
     pub fn platform(&self) -> &P {
         &self.plat
     }
+    /// The platform underneath, mutable: register and memory accesses made through it bypass the
+    /// driver's bookkeeping.
     pub fn platform_mut(&mut self) -> &mut P {
         &mut self.plat
     }
+    /// Give up the driver and return the platform, registers and tables as the driver left them.
     pub fn into_platform(self) -> P {
         self.plat
     }

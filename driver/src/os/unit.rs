@@ -10,52 +10,109 @@ use crate::types::{DomainId, Hpa, Iova, Rid};
 use crate::vtd::frcd::FaultRecord;
 
 // Register offsets (spec A1 and the project register map).
+/// VER_REG (0x000, 32-bit, RO): architecture version, major in bits 7:4, minor in bits 3:0 (spec A1).
 pub const VER_REG: u16 = 0x000;
+/// CAP_REG (0x008, 64-bit, RO): capabilities (ND, SAGAW, FRO, NFR, PI, ...), decoded into
+/// [`super::HwCaps`] (spec A2).
 pub const CAP_REG: u16 = 0x008;
+/// ECAP_REG (0x010, 64-bit, RO): extended capabilities (QI, IR, EIM, PT, IRO, MHMV, ...), decoded
+/// into [`super::HwCaps`] (spec A2).
 pub const ECAP_REG: u16 = 0x010;
+/// GCMD_REG (0x018, 32-bit, write-only): global command bits 31:23, written by [`Iommu::gcmd`]
+/// (spec A3).
 pub const GCMD_REG: u16 = 0x018;
+/// GSTS_REG (0x01C, 32-bit, RO): global status; each status bit sits at its GCMD command bit
+/// (spec A3).
 pub const GSTS_REG: u16 = 0x01C;
+/// RTADDR_REG (0x020, 64-bit): root-table base in bits 63:12 and TTM in bits 11:10, latched by
+/// GCMD.SRTP (spec A4).
 pub const RTADDR_REG: u16 = 0x020;
+/// CCMD_REG (0x028, 64-bit): register-based context-cache invalidation; software sets ICC
+/// (bit 63), hardware clears it when done and reports CAIG in bits 60:59 (spec A11).
 pub const CCMD_REG: u16 = 0x028;
+/// FSTS_REG (0x034, 32-bit): fault status, PFO/PPF/IQE/ICE/ITE in bits 0/1/4/5/6 and FRI in
+/// bits 15:8 (spec A10).
 pub const FSTS_REG: u16 = 0x034;
+/// FECTL_REG (0x038, 32-bit): fault-event control, IM in bit 31 and IP in bit 30 (spec A10).
 pub const FECTL_REG: u16 = 0x038;
+/// FEDATA_REG (0x03C, 32-bit): data DWORD of the fault-event MSI (spec A10).
 pub const FEDATA_REG: u16 = 0x03C;
+/// FEADDR_REG (0x040, 32-bit): low 32 bits of the fault-event MSI address, bits 1:0 zero
+/// (spec A10).
 pub const FEADDR_REG: u16 = 0x040;
+/// FEUADDR_REG (0x044, 32-bit): high 32 bits of the fault-event MSI address (spec A10).
 pub const FEUADDR_REG: u16 = 0x044;
+/// IQH_REG (0x080, 64-bit, RO): invalidation-queue head, the next descriptor the unit fetches, as
+/// a byte offset in 16-byte units (bits 18:4) (spec A12).
 pub const IQH_REG: u16 = 0x080;
+/// IQT_REG (0x088, 64-bit): invalidation-queue tail written by software, encoded as IQH
+/// (bits 18:4); writing it starts processing (spec A12).
 pub const IQT_REG: u16 = 0x088;
+/// IQA_REG (0x090, 64-bit): invalidation-queue base in bits 63:12, DW in bit 11 and the size QS
+/// (2^QS 4 KiB pages) in bits 2:0 (spec A12).
 pub const IQA_REG: u16 = 0x090;
+/// ICS_REG (0x09C, 32-bit): invalidation completion status, IWC in bit 0 (RW1C) (spec A12).
 pub const ICS_REG: u16 = 0x09C;
+/// IECTL_REG (0x0A0, 32-bit): invalidation-completion event control, IM in bit 31 and IP in
+/// bit 30 (spec A12).
 pub const IECTL_REG: u16 = 0x0A0;
+/// IEDATA_REG (0x0A4, 32-bit): data DWORD of the invalidation-completion event MSI (spec A12).
 pub const IEDATA_REG: u16 = 0x0A4;
+/// IEADDR_REG (0x0A8, 32-bit): low 32 bits of the invalidation-completion event MSI address
+/// (spec A12).
 pub const IEADDR_REG: u16 = 0x0A8;
+/// IEUADDR_REG (0x0AC, 32-bit): high 32 bits of the invalidation-completion event MSI address
+/// (spec A12).
 pub const IEUADDR_REG: u16 = 0x0AC;
+/// IQERCD_REG (0x0B0, 64-bit, RO): invalidation-queue error record, IQEI code in bits 3:0, ITESID
+/// in bits 47:32, ICESID in bits 63:48 (spec A12).
 pub const IQERCD_REG: u16 = 0x0B0;
+/// IRTA_REG (0x0B8, 64-bit): interrupt-remapping table base in bits 63:12, EIME in bit 11 and the
+/// size S (2^(S+1) entries) in bits 3:0, latched by GCMD.SIRTP (spec B1).
 pub const IRTA_REG: u16 = 0x0B8;
 
 // GCMD / GSTS bits (spec A3): the status bit sits at the command bit's position.
+/// GCMD bit 31, TE (status GSTS.TES): DMA remapping enable, a level bit.
 pub const GCMD_TE: u32 = 1 << 31;
+/// GCMD bit 30, SRTP (status GSTS.RTPS): one-shot latch of RTADDR_REG.
 pub const GCMD_SRTP: u32 = 1 << 30;
+/// GCMD bit 29, SFL (status GSTS.FLS): one-shot latch of the advanced fault-log pointer.
 pub const GCMD_SFL: u32 = 1 << 29;
+/// GCMD bit 28, EAFL (status GSTS.AFLS): advanced fault logging enable, a level bit.
 pub const GCMD_EAFL: u32 = 1 << 28;
+/// GCMD bit 27, WBF (status GSTS.WBFS): one-shot write-buffer flush (needed when CAP.RWBF=1).
 pub const GCMD_WBF: u32 = 1 << 27;
+/// GCMD bit 26, QIE (status GSTS.QIES): queued invalidation enable, a level bit.
 pub const GCMD_QIE: u32 = 1 << 26;
+/// GCMD bit 25, IRE (status GSTS.IRES): interrupt remapping enable, a level bit.
 pub const GCMD_IRE: u32 = 1 << 25;
+/// GCMD bit 24, SIRTP (status GSTS.IRTPS): one-shot latch of IRTA_REG.
 pub const GCMD_SIRTP: u32 = 1 << 24;
+/// GCMD bit 23, CFI (status GSTS.CFIS): compatibility-format interrupts pass through
+/// unremapped, a level bit.
 pub const GCMD_CFI: u32 = 1 << 23;
 /// One-shot status bits (RTPS, FLS, WBFS, IRTPS) that must not be echoed into GCMD
 /// (Linux masks GSTS with 0x96FF_FFFF before writing it back).
 pub const GSTS_ONE_SHOT: u32 = GCMD_SRTP | GCMD_SFL | GCMD_WBF | GCMD_SIRTP;
 
 // FSTS bits (spec A10).
+/// FSTS bit 0, PFO (RW1C): primary fault overflow, a fault was lost because the next FRCD still
+/// held a record.
 pub const FSTS_PFO: u32 = 1 << 0;
+/// FSTS bit 1, PPF (RO): primary pending fault, the OR of every FRCD's F bit.
 pub const FSTS_PPF: u32 = 1 << 1;
+/// FSTS bit 4, IQE (RW1C): invalidation-queue error; the queue stopped with IQH at the bad
+/// descriptor.
 pub const FSTS_IQE: u32 = 1 << 4;
+/// FSTS bit 5, ICE (RW1C): invalidation completion error (device-TLB invalidation).
 pub const FSTS_ICE: u32 = 1 << 5;
+/// FSTS bit 6, ITE (RW1C): invalidation time-out error (device-TLB invalidation).
 pub const FSTS_ITE: u32 = 1 << 6;
-/// FECTL/IECTL interrupt mask and pending.
+/// FECTL/IECTL bit 31, IM: the event interrupt is masked; an event then only sets IP.
 pub const CTL_IM: u32 = 1 << 31;
+/// FECTL/IECTL bit 30, IP (RO): an event is pending, sent once software clears IM.
 pub const CTL_IP: u32 = 1 << 30;
+/// ICS_REG bit 0, IWC (RW1C): a wait descriptor with IF=1 has completed.
 pub const ICS_IWC: u32 = 1;
 
 /// What the driver does after submitting a batch to the invalidation queue.
@@ -72,28 +129,43 @@ pub enum WaitKind {
 /// One invalidation request, issued by register (A11) or by queue (A12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvRequest {
+    /// Global context-cache invalidation: CCMD.CIRG=01, or a type-1 descriptor with G=01.
     ContextGlobal,
+    /// Domain-selective context-cache invalidation of this DID: CIRG / G = 10.
     ContextDomain(DomainId),
     /// Device-selective with function mask FM (0..3).
     ContextDevice {
+        /// DID of the device's context entry (CCMD bits 15:0, descriptor qword0 bits 31:16).
         did: DomainId,
+        /// Source ID of the device (CCMD bits 31:16, descriptor qword0 bits 47:32).
         sid: Rid,
+        /// FM: 0 compares all SID bits, 1/2/3 ignore SID bit 2 / bits 2:1 / bits 2:0 (CCMD bits
+        /// 33:32, descriptor qword0 bits 49:48).
         fm: u8,
     },
+    /// Global IOTLB invalidation: IOTLB_REG.IIRG=01, or a type-2 descriptor with G=01.
     IotlbGlobal,
+    /// Domain-selective IOTLB invalidation of this DID: IIRG / G = 10.
     IotlbDomain(DomainId),
     /// Page-selective: 2^AM pages at ADDR; IH = only leaves changed.
     IotlbPage {
+        /// DID whose entries are invalidated (IOTLB_REG bits 47:32, descriptor qword0 bits 31:16).
         did: DomainId,
+        /// ADDR: IOVA of the first page, size-aligned to 2^AM pages; bits 11:0 are dropped
+        /// (IVA_REG / descriptor qword1 bits 63:12).
         addr: Iova,
+        /// AM: the range is 2^AM 4 KiB pages (bits 5:0; at most CAP.MAMV).
         am: u8,
+        /// IH (bit 6): only leaf entries changed, so cached non-leaf entries may be kept.
         ih: bool,
     },
     /// Interrupt-entry cache, global (queue only).
     IecGlobal,
     /// Interrupt-entry cache, 2^IM entries from IIDX (queue only).
     IecIndex {
+        /// IIDX: the first interrupt index (descriptor qword0 bits 47:32).
         iidx: u16,
+        /// IM: 2^IM entries are invalidated (descriptor qword0 bits 31:27; at most ECAP.MHMV).
         im: u8,
     },
 }
@@ -128,7 +200,7 @@ impl InvRequest {
     }
 }
 
-/// Invalidation-wait descriptor (type 5): IF[4], SW[5], FN[6], STATUS DATA[63:32]; qword1 =
+/// Invalidation-wait descriptor (type 5): IF\[4\], SW\[5\], FN\[6\], STATUS DATA\[63:32\]; qword1 =
 /// STATUS ADDR (dword aligned).
 pub fn wait_descriptor(if_: bool, sw: bool, fn_: bool, data: u32, addr: Hpa) -> (u64, u64) {
     (
@@ -141,8 +213,11 @@ pub fn wait_descriptor(if_: bool, sw: bool, fn_: bool, data: u32, addr: Hpa) -> 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("invalidation queue error: FSTS={fsts:#x} IQH={iqh:#x} IQERCD={iqercd:#x}")]
 pub struct QueueError {
+    /// FSTS_REG as read when IQE (bit 4) was seen.
     pub fsts: u32,
+    /// IQH_REG then: the offset of the bad descriptor (16-byte units in bits 18:4).
     pub iqh: u64,
+    /// IQERCD_REG then: the IQEI error code in bits 3:0 says what was wrong.
     pub iqercd: u64,
 }
 
@@ -169,7 +244,7 @@ pub(crate) struct InvQueue {
 }
 
 /// One fault record found by the fault handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct FaultEntry {
     /// FRCD index.
     pub index: u16,
@@ -206,7 +281,7 @@ impl FaultEntry {
     pub fn at(&self) -> u8 {
         ((self.raw >> 124) & 3) as u8
     }
-    /// Interrupt index of an IR fault (FI[63:48]).
+    /// Interrupt index of an IR fault (FI\[63:48\]).
     pub fn ir_index(&self) -> u16 {
         (self.raw >> 48) as u16
     }
@@ -222,12 +297,15 @@ pub struct FaultReport {
 }
 
 impl FaultReport {
+    /// FSTS.PFO (bit 0) when the handler started: a fault was lost because the next FRCD was full.
     pub fn pfo(&self) -> bool {
         self.fsts & FSTS_PFO != 0
     }
+    /// FSTS.PPF (bit 1) when the handler started: at least one FRCD held a record.
     pub fn ppf(&self) -> bool {
         self.fsts & FSTS_PPF != 0
     }
+    /// FSTS.FRI (bits 15:8) when the handler started: the FRCD index the walk began at.
     pub fn fri(&self) -> u16 {
         bits(self.fsts as u64, 8, 8) as u16
     }
@@ -753,5 +831,18 @@ impl<P: Platform> Iommu<P> {
         }
         self.plat.write32(FSTS_REG, FSTS_PFO | FSTS_PPF)?;
         Ok(report)
+    }
+}
+
+impl std::fmt::Debug for FaultEntry {
+    /// The index, the raw record in hex, and the record decoded.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "FaultEntry {{ index: {}, raw: {:#034x}, {:?} }}",
+            self.index,
+            self.raw,
+            self.record()
+        )
     }
 }

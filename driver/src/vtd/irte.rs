@@ -19,6 +19,8 @@ pub enum Sq {
 }
 
 impl Sq {
+    /// The qualifier encoded by the 2-bit SQ field (IRTE bits 81:80); bits of `v` above bit 1 are
+    /// ignored.
     pub const fn from_bits(v: u8) -> Sq {
         match v & 3 {
             0 => Sq::All,
@@ -27,6 +29,7 @@ impl Sq {
             _ => Sq::IgnoreBits2To0,
         }
     }
+    /// The 2-bit SQ encoding, as stored in IRTE bits 81:80.
     pub const fn bits(self) -> u8 {
         self as u8
     }
@@ -57,6 +60,8 @@ pub enum Svt {
 }
 
 impl Svt {
+    /// The type encoded by the 2-bit SVT field (IRTE bits 83:82); bits of `v` above bit 1 are
+    /// ignored.
     pub const fn from_bits(v: u8) -> Svt {
         match v & 3 {
             0 => Svt::None,
@@ -65,6 +70,7 @@ impl Svt {
             _ => Svt::Reserved,
         }
     }
+    /// The 2-bit SVT encoding, as stored in IRTE bits 83:82.
     pub const fn bits(self) -> u8 {
         self as u8
     }
@@ -89,12 +95,14 @@ pub const fn source_id_valid(svt: Svt, sq: Sq, sid: u16, rid: Rid) -> bool {
 
 /// Remapped-format IRTE (IM=0), B4.
 ///
-/// [0] P, [1] FPD, [2] DM, [3] RH, [4] TM, [7:5] DLM, [11:8] AVAIL, [14:12] reserved, [15] IM=0,
-/// [23:16] V, [31:24] reserved, [63:32] DST, [79:64] SID, [81:80] SQ, [83:82] SVT,
-/// [127:84] reserved.
+/// \[0\] P, \[1\] FPD, \[2\] DM, \[3\] RH, \[4\] TM, \[7:5\] DLM, \[11:8\] AVAIL, \[14:12\] reserved,
+/// \[15\] IM=0, \[23:16\] V, \[31:24\] reserved, \[63:32\] DST, \[79:64\] SID, \[81:80\] SQ,
+/// \[83:82\] SVT, \[127:84\] reserved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct IrteRemapped {
+    /// P (bit 0): the entry is present (P=0 is fault 22h).
     pub present: bool,
+    /// FPD (bit 1): fault processing disable, qualified faults through the entry are not recorded.
     pub fpd: bool,
     /// Destination mode: false physical, true logical.
     pub dm: bool,
@@ -110,8 +118,12 @@ pub struct IrteRemapped {
     pub vector: u8,
     /// Destination ID, the raw bits 63:32 (xAPIC: APIC ID in bits 15:8 of this value).
     pub dst: u32,
+    /// SID (bits 79:64): the requester ID (SVT=01) or start:end bus pair (SVT=10) of the source
+    /// check.
     pub sid: u16,
+    /// SQ (bits 81:80): which RID function bits the SVT=01 comparison ignores.
     pub sq: Sq,
+    /// SVT (bits 83:82): which source-ID check applies (B5).
     pub svt: Svt,
 }
 
@@ -133,13 +145,16 @@ impl IrteRemapped {
 
 /// Posted-format IRTE (IM=1, needs CAP.PI), B4.
 ///
-/// [0] P, [1] FPD, [7:2] reserved, [11:8] AVAIL, [13:12] reserved, [14] URG, [15] IM=1,
-/// [23:16] V, [37:24] reserved, [63:38] PDA\[31:6\], [79:64] SID, [81:80] SQ, [83:82] SVT,
-/// [95:84] reserved, [127:96] PDA\[63:32\].
+/// \[0\] P, \[1\] FPD, \[7:2\] reserved, \[11:8\] AVAIL, \[13:12\] reserved, \[14\] URG,
+/// \[15\] IM=1, \[23:16\] V, \[37:24\] reserved, \[63:38\] PDA\[31:6\], \[79:64\] SID,
+/// \[81:80\] SQ, \[83:82\] SVT, \[95:84\] reserved, \[127:96\] PDA\[63:32\].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct IrtePosted {
+    /// P (bit 0): the entry is present (P=0 is fault 22h).
     pub present: bool,
+    /// FPD (bit 1): fault processing disable, qualified faults through the entry are not recorded.
     pub fpd: bool,
+    /// AVAIL (bits 11:8): available to software.
     pub avail: u8,
     /// Urgent: notify even when the PID's SN is set.
     pub urg: bool,
@@ -147,8 +162,12 @@ pub struct IrtePosted {
     pub vector: u8,
     /// Posted-interrupt descriptor address (64-byte aligned; bits 5:0 never set by decode).
     pub pda: Hpa,
+    /// SID (bits 79:64): the requester ID (SVT=01) or start:end bus pair (SVT=10) of the source
+    /// check.
     pub sid: u16,
+    /// SQ (bits 81:80): which RID function bits the SVT=01 comparison ignores.
     pub sq: Sq,
+    /// SVT (bits 83:82): which source-ID check applies (B5).
     pub svt: Svt,
 }
 
@@ -162,7 +181,9 @@ impl IrtePosted {
 /// An IRTE in either format, chosen by the IM bit (bit 15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Irte {
+    /// IM=0: remapped format, delivered as an interrupt message to DST.
     Remapped(IrteRemapped),
+    /// IM=1: posted format, recorded in the posted-interrupt descriptor at PDA.
     Posted(IrtePosted),
 }
 
@@ -276,6 +297,7 @@ impl Irte {
         raw & Self::reserved_mask(bit128(raw, IRTE_IM_BIT), eime, pi)
     }
 
+    /// P (bit 0) of either format.
     pub const fn present(&self) -> bool {
         match self {
             Irte::Remapped(e) => e.present,
@@ -283,6 +305,7 @@ impl Irte {
         }
     }
 
+    /// FPD (bit 1) of either format.
     pub const fn fpd(&self) -> bool {
         match self {
             Irte::Remapped(e) => e.fpd,
