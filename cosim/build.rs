@@ -190,9 +190,28 @@ fn main() {
     if let Err(e) = build.try_compile("iommu_cosim_dut") {
         fail(&format!("compiling the verilated model failed: {e}"));
     }
+    // What the runtime builder of other configurations (src/custom.rs) needs to do the same.
+    println!(
+        "cargo:rustc-env=IOMMU_COSIM_RTL_DIR={}",
+        abs(&rtl_dir).display()
+    );
+    println!(
+        "cargo:rustc-env=IOMMU_COSIM_SHIM={}",
+        abs(&manifest.join("csrc").join("shim.cpp")).display()
+    );
+    let target = out.ancestors().nth(4).unwrap_or(&out).to_path_buf();
+    println!(
+        "cargo:rustc-env=IOMMU_COSIM_CONFIG_CACHE={}",
+        target.join("iommu-configs").display()
+    );
     println!("cargo:rustc-link-lib=z");
     println!("cargo:rustc-link-lib=pthread");
     println!("cargo:rustc-link-lib=atomic");
+}
+
+/// `p` made absolute (as it is, if that fails).
+fn abs(p: &std::path::Path) -> PathBuf {
+    fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// True when `text` declares a parameter called `name` (`parameter [type] NAME =`).

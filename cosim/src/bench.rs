@@ -81,29 +81,9 @@ pub struct BenchOpts {
     pub progress: bool,
 }
 
-/// The RTL parameters of a configuration, as `iommu_top` declares them (`cosim/build.rs` sets the
-/// tiny overrides).
-pub fn params(config: DutConfig) -> [(&'static str, u32); 7] {
-    match config {
-        DutConfig::Default => [
-            ("CC_ENTRIES", 8),
-            ("TLB_SETS", 8),
-            ("TLB_WAYS", 4),
-            ("PSC_ENTRIES", 8),
-            ("WALKERS", 4),
-            ("ROB_DEPTH", 16),
-            ("IEC_ENTRIES", 8),
-        ],
-        DutConfig::Tiny => [
-            ("CC_ENTRIES", 2),
-            ("TLB_SETS", 1),
-            ("TLB_WAYS", 2),
-            ("PSC_ENTRIES", 2),
-            ("WALKERS", 1),
-            ("ROB_DEPTH", 2),
-            ("IEC_ENTRIES", 2),
-        ],
-    }
+/// The RTL parameters of a configuration, as `iommu_top` declares them.
+pub fn params(config: DutConfig) -> [(&'static str, u32); 8] {
+    config.params().list()
 }
 
 /// One measured figure of the latency suite.
@@ -309,7 +289,7 @@ pub fn revision() -> String {
 
 /// The CSV header of the latency suite.
 pub const LATENCY_HEADER: &str = "revision,config,CC_ENTRIES,TLB_SETS,TLB_WAYS,PSC_ENTRIES,\
-WALKERS,ROB_DEPTH,IEC_ENTRIES,figure,mem_latency,levels,psc_hit,value,unit";
+WALKERS,ROB_DEPTH,IEC_ENTRIES,NFR,figure,mem_latency,levels,psc_hit,value,unit";
 
 /// The latency suite as CSV.
 pub fn latency_csv(rows: &[LatencyRow], revision: &str) -> String {
@@ -347,24 +327,24 @@ pub fn parse_latency_csv(text: &str, path: &Path) -> Result<Vec<LatencyRow>> {
     for (i, line) in lines.enumerate() {
         let at = || format!("{}: line {}", path.display(), i + 2);
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 15 {
-            bail!("{}: {} fields, expected 15", at(), f.len());
+        if f.len() != 16 {
+            bail!("{}: {} fields, expected 16", at(), f.len());
         }
         let config: DutConfig = f[1].parse().map_err(anyhow::Error::msg).with_context(at)?;
         let figure = FIGURES
             .iter()
-            .find(|x| **x == f[9])
-            .with_context(|| format!("{}: unknown figure {:?}", at(), f[9]))?;
+            .find(|x| **x == f[10])
+            .with_context(|| format!("{}: unknown figure {:?}", at(), f[10]))?;
         rows.push(LatencyRow {
             config,
             figure,
-            mem_latency: f[10].parse().with_context(at)?,
-            levels: f[11].parse().with_context(at)?,
-            psc_hit: match f[12] {
+            mem_latency: f[11].parse().with_context(at)?,
+            levels: f[12].parse().with_context(at)?,
+            psc_hit: match f[13] {
                 "none" => None,
                 l => Some(l.parse().with_context(at)?),
             },
-            cycles: f[13].parse().with_context(at)?,
+            cycles: f[14].parse().with_context(at)?,
         });
     }
     Ok(rows)

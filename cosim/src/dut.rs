@@ -5,6 +5,7 @@
 //! model settles; the outputs are sampled (these are the values the rising edge sees, so a beat moves
 //! on a channel when its valid and ready are both high in this pair of structs); then `clk` rises.
 
+use crate::custom::Params;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::path::Path;
 
@@ -126,7 +127,8 @@ extern "C" {
     fn cosim_tiny_trace_close(h: *mut c_void);
 }
 
-/// Which verilated parameter set to run (both are compiled into every build).
+/// Which verilated parameter set to run: the two compiled into every build, or any other set
+/// of `iommu_top` parameters, built on first use ([`crate::custom`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DutConfig {
     /// The default parameters of `iommu_top` (hardware identity of decisions.md).
@@ -134,52 +136,104 @@ pub enum DutConfig {
     Default,
     /// 2-entry caches and one walker, so eviction paths run all the time.
     Tiny,
+    /// Any other parameter set (never equal to the two above: [`DutConfig::from_params`]).
+    Custom(Params),
 }
 
 impl DutConfig {
-    /// Lower-case name of the configuration as used on the command line and in reports (`default`,
-    /// `tiny`).
-    pub fn name(self) -> &'static str {
+    /// The configuration with parameters `p`: `Default` or `Tiny` when `p` is theirs.
+    pub fn from_params(p: Params) -> DutConfig {
+        if p == Params::DEFAULT {
+            DutConfig::Default
+        } else if p == Params::TINY {
+            DutConfig::Tiny
+        } else {
+            DutConfig::Custom(p)
+        }
+    }
+
+    /// The `iommu_top` parameters of the configuration.
+    pub fn params(self) -> Params {
         match self {
-            DutConfig::Default => "default",
-            DutConfig::Tiny => "tiny",
+            DutConfig::Default => Params::DEFAULT,
+            DutConfig::Tiny => Params::TINY,
+            DutConfig::Custom(p) => p,
+        }
+    }
+
+    /// The configuration with `NAME=VALUE` assignments applied (each checked against its rule).
+    pub fn with(self, assignments: &[String]) -> Result<DutConfig, String> {
+        let mut p = self.params();
+        for a in assignments {
+            p.apply(a)?;
+        }
+        Ok(DutConfig::from_params(p))
+    }
+
+    /// Name of the configuration as used on the command line and in reports: `default`, `tiny`,
+    /// or `default+NAME=VALUE+...` (the parameters that differ from the default).
+    pub fn name(self) -> String {
+        match self {
+            DutConfig::Default => "default".into(),
+            DutConfig::Tiny => "tiny".into(),
+            DutConfig::Custom(p) => format!("default+{}", p.overrides()),
+        }
+    }
+
+    /// Make the configuration ready to simulate: a custom one is built (once, cached) and
+    /// loaded, with a line on stderr while it builds when `progress`.
+    pub fn prepare(self, progress: bool) -> Result<(), String> {
+        match self {
+            DutConfig::Custom(p) => crate::custom::load(&p, progress).map(|_| ()),
+            _ => Ok(()),
         }
     }
 }
 
 impl std::str::FromStr for DutConfig {
     type Err = String;
+    /// `default`, `tiny`, or either followed by `+NAME=VALUE` assignments.
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "default" => Ok(DutConfig::Default),
-            "tiny" => Ok(DutConfig::Tiny),
-            _ => Err(format!(
-                "unknown configuration {s:?} (expected default or tiny)"
-            )),
-        }
+        let mut parts = s.split('+');
+        let base = match parts.next().unwrap_or_default() {
+            "default" => DutConfig::Default,
+            "tiny" => DutConfig::Tiny,
+            _ => {
+                return Err(format!(
+                    "unknown configuration {s:?} (expected default or tiny, optionally followed \
+                     by +NAME=VALUE, e.g. default+TLB_SETS=64)"
+                ))
+            }
+        };
+        let rest: Vec<String> = parts.map(str::to_string).collect();
+        base.with(&rest)
     }
 }
 
 impl std::fmt::Display for DutConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 
-struct Vtable {
-    delete: unsafe extern "C" fn(*mut c_void),
-    step: unsafe extern "C" fn(*mut c_void, *const DutIn, *mut DutOut),
-    trace_open: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
-    trace_close: unsafe extern "C" fn(*mut c_void),
+/// The shim's entry points for one configuration.
+pub(crate) struct Vtable {
+    pub(crate) new: unsafe extern "C" fn() -> *mut c_void,
+    pub(crate) delete: unsafe extern "C" fn(*mut c_void),
+    pub(crate) step: unsafe extern "C" fn(*mut c_void, *const DutIn, *mut DutOut),
+    pub(crate) trace_open: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
+    pub(crate) trace_close: unsafe extern "C" fn(*mut c_void),
 }
 
 static VT_DEFAULT: Vtable = Vtable {
+    new: cosim_default_new,
     delete: cosim_default_delete,
     step: cosim_default_step,
     trace_open: cosim_default_trace_open,
     trace_close: cosim_default_trace_close,
 };
 static VT_TINY: Vtable = Vtable {
+    new: cosim_tiny_new,
     delete: cosim_tiny_delete,
     step: cosim_tiny_step,
     trace_open: cosim_tiny_trace_open,
@@ -205,14 +259,18 @@ unsafe impl Send for Dut {}
 
 impl Dut {
     /// Create the model (reset asserted: `rst_n` = 0 until [`Dut::reset`] or the caller releases it).
+    ///
+    /// A custom configuration is built and loaded here if [`DutConfig::prepare`] did not do it
+    /// already; if that fails this panics with the reason ([`crate::lockstep::Lockstep::new`]
+    /// prepares first and returns the error instead).
     pub fn new(config: DutConfig) -> Self {
-        // SAFETY: the constructors have no preconditions and return an owned handle.
-        let (handle, vt) = unsafe {
-            match config {
-                DutConfig::Default => (cosim_default_new(), &VT_DEFAULT),
-                DutConfig::Tiny => (cosim_tiny_new(), &VT_TINY),
-            }
+        let vt: &'static Vtable = match config {
+            DutConfig::Default => &VT_DEFAULT,
+            DutConfig::Tiny => &VT_TINY,
+            DutConfig::Custom(p) => crate::custom::load(&p, true).unwrap_or_else(|e| panic!("{e}")),
         };
+        // SAFETY: the constructors have no preconditions and return an owned handle.
+        let handle = unsafe { (vt.new)() };
         Dut {
             handle,
             vt,

@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod bench_plot;
 pub mod coverage;
+pub mod custom;
 pub mod dut;
 pub mod hdr;
 pub mod lockstep;

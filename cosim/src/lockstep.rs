@@ -644,6 +644,7 @@ impl Lockstep {
         knobs: Knobs,
         seed: u64,
     ) -> Result<Self, PlatformError> {
+        config.prepare(true).map_err(PlatformError::Other)?;
         let model_mem = mem.clone();
         let mut sim = Sim::new(config, mem, memcfg, knobs, seed);
         let csr_bound = 10_000;
@@ -2345,6 +2346,7 @@ impl Lockstep {
     /// DUT did with it: the outcome (the model's member of the allowed set it matched), the
     /// beat as it left and its cycles. The first mismatch of the run, whenever it happened, is
     /// the error.
+    #[allow(clippy::result_large_err)] // a mismatch ends the run: its size costs nothing
     pub fn send(&mut self, req: Request) -> Result<Egress, Mismatch> {
         self.check()?;
         self.log_egress = true;
@@ -2367,6 +2369,7 @@ impl Lockstep {
     }
 
     /// The first mismatch of the run, if there was one.
+    #[allow(clippy::result_large_err)] // a mismatch ends the run: its size costs nothing
     pub fn check(&self) -> Result<(), Mismatch> {
         match self.failures.first() {
             Some(m) => Err(m.clone()),

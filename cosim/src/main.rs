@@ -165,6 +165,11 @@ struct MeasureArgs {
     /// RTL parameter set: default or tiny (2-entry caches, one walker).
     #[arg(long, default_value = "default", value_parser = parse_config)]
     config: DutConfig,
+    /// Set an `iommu_top` parameter (repeatable), e.g. `--param TLB_SETS=64 --param WALKERS=8`:
+    /// CC_ENTRIES, TLB_SETS, TLB_WAYS, PSC_ENTRIES, WALKERS, ROB_DEPTH, IEC_ENTRIES, NFR. A set not
+    /// built yet is verilated on first use and cached under the target directory.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
     /// Fixed memory read latency in cycles.
     #[arg(long, default_value_t = 100)]
     mem_latency: u32,
@@ -190,6 +195,11 @@ struct BenchArgs {
     /// RTL parameter set to measure (repeatable; default: default and tiny).
     #[arg(long = "config", value_parser = parse_config)]
     configs: Vec<DutConfig>,
+    /// Set an `iommu_top` parameter (repeatable), e.g. `--param TLB_SETS=64 --param WALKERS=8`:
+    /// CC_ENTRIES, TLB_SETS, TLB_WAYS, PSC_ENTRIES, WALKERS, ROB_DEPTH, IEC_ENTRIES, NFR. A set not
+    /// built yet is verilated on first use and cached under the target directory.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
     /// Output folder.
     #[arg(long, default_value = "bench-results")]
     out: PathBuf,
@@ -203,6 +213,11 @@ struct RunArgs {
     /// RTL parameter set: default or tiny (2-entry caches, one walker).
     #[arg(long, default_value = "default", value_parser = parse_config)]
     config: DutConfig,
+    /// Set an `iommu_top` parameter (repeatable), e.g. `--param TLB_SETS=64 --param WALKERS=8`:
+    /// CC_ENTRIES, TLB_SETS, TLB_WAYS, PSC_ENTRIES, WALKERS, ROB_DEPTH, IEC_ENTRIES, NFR. A set not
+    /// built yet is verilated on first use and cached under the target directory.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
     /// Upstream requests to send.
     #[arg(long, default_value_t = 200_000)]
     requests: u64,
@@ -227,6 +242,7 @@ impl Default for RunArgs {
     fn default() -> Self {
         RunArgs {
             config: DutConfig::Default,
+            params: Vec::new(),
             requests: 200_000,
             seed: 1,
             mem_latency: 40,
@@ -251,6 +267,11 @@ struct RegressArgs {
     /// RTL parameter set: default or tiny.
     #[arg(long, default_value = "default", value_parser = parse_config)]
     config: DutConfig,
+    /// Set an `iommu_top` parameter (repeatable), e.g. `--param TLB_SETS=64 --param WALKERS=8`:
+    /// CC_ENTRIES, TLB_SETS, TLB_WAYS, PSC_ENTRIES, WALKERS, ROB_DEPTH, IEC_ENTRIES, NFR. A set not
+    /// built yet is verilated on first use and cached under the target directory.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
     /// Upstream requests per seed.
     #[arg(long, default_value_t = 2000)]
     requests: u64,
@@ -316,9 +337,9 @@ fn main() {
     let cli = Cli::parse();
     let r = match cli.cmd {
         None => run(RunArgs::default()),
-        Some(Cmd::Run(a)) => run(a),
-        Some(Cmd::Regress(a)) => regress(a),
-        Some(Cmd::Measure(a)) => measure(a),
+        Some(Cmd::Run(mut a)) => with_params(&mut a.config, &a.params).and_then(|_| run(a)),
+        Some(Cmd::Regress(mut a)) => with_params(&mut a.config, &a.params).and_then(|_| regress(a)),
+        Some(Cmd::Measure(mut a)) => with_params(&mut a.config, &a.params).and_then(|_| measure(a)),
         Some(Cmd::Bench(a)) => bench(a),
         Some(Cmd::Vectors(c)) => vectors(c),
         Some(Cmd::Report(ReportCmd::Merge(a))) => report_merge(a),
@@ -456,6 +477,15 @@ fn measure(a: MeasureArgs) -> Result<()> {
     Ok(())
 }
 
+/// Apply `--param` assignments to `config` (each checked against its rule before anything is
+/// built), then build the configuration if it is new.
+fn with_params(config: &mut DutConfig, params: &[String]) -> Result<()> {
+    *config = config
+        .with(params)
+        .map_err(|e| anyhow::anyhow!("--param {e}"))?;
+    config.prepare(true).map_err(anyhow::Error::msg)
+}
+
 fn parse_suite(s: &str) -> Result<BenchSuite, String> {
     s.parse()
 }
@@ -467,10 +497,16 @@ fn bench(a: BenchArgs) -> Result<()> {
         } else {
             a.suites
         },
-        configs: if a.configs.is_empty() {
-            vec![DutConfig::Default, DutConfig::Tiny]
-        } else {
-            a.configs
+        configs: {
+            let mut cs = if a.configs.is_empty() {
+                vec![DutConfig::Default, DutConfig::Tiny]
+            } else {
+                a.configs
+            };
+            for c in cs.iter_mut() {
+                with_params(c, &a.params)?;
+            }
+            cs
         },
         out: a.out,
         quick: a.quick,

@@ -68,7 +68,11 @@ fn bench_writes_csv_svg_and_readme() {
     assert!(rows
         .iter()
         .all(|r| r.config == DutConfig::Tiny && r.mem_latency == 20));
-    assert!(csv.lines().nth(1).unwrap().contains(",tiny,2,1,2,2,1,2,2,"));
+    assert!(csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains(",tiny,2,1,2,2,1,2,2,8,"));
     let svg = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("IOTLB miss, 4-level walk, PSC cold"));
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
@@ -108,7 +112,7 @@ fn damaged_csv_is_reported_by_file_and_line() {
     let bad = good.replacen(",cycles\n", ",cycles,extra\n", 1);
     let e = bench::parse_latency_csv(&bad, p).unwrap_err().to_string();
     assert!(
-        e.contains("bench-results/latency.csv: line 2: 16 fields"),
+        e.contains("bench-results/latency.csv: line 2: 17 fields"),
         "{e}"
     );
     let bad = good.replacen(",iec_hit,", ",iec_hat,", 1);

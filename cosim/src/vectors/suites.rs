@@ -154,6 +154,11 @@ pub fn identity(config: DutConfig) -> (u64, u64) {
     match config {
         DutConfig::Default => (DEFAULT_CAP, DEFAULT_ECAP),
         DutConfig::Tiny => (TINY_CAP, TINY_ECAP),
+        // The cache sizes do not show in CAP/ECAP; NFR does (CAP bits 47:40 = NFR - 1).
+        DutConfig::Custom(p) => {
+            let nfr = u64::from(p.get("NFR").unwrap_or(8)) - 1;
+            ((DEFAULT_CAP & !(0xFF << 40)) | nfr << 40, DEFAULT_ECAP)
+        }
     }
 }
 
