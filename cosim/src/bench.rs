@@ -39,16 +39,20 @@ use std::path::{Path, PathBuf};
 pub enum BenchSuite {
     /// Latencies of hits, walks, context misses, interrupts and invalidations (cycles).
     Latency,
+    /// Translations and bytes per clock of streaming, random, NIC-ring and SR-IOV workloads and
+    /// of a miss-rate sweep ([`crate::bench_throughput`]).
+    Throughput,
 }
 
 impl BenchSuite {
     /// Every suite, in the order they run.
-    pub const ALL: [BenchSuite; 1] = [BenchSuite::Latency];
+    pub const ALL: [BenchSuite; 2] = [BenchSuite::Latency, BenchSuite::Throughput];
 
     /// The suite's name on the command line and in file names.
     pub fn name(self) -> &'static str {
         match self {
             BenchSuite::Latency => "latency",
+            BenchSuite::Throughput => "throughput",
         }
     }
 }
@@ -375,18 +379,7 @@ pub fn run(opts: &BenchOpts) -> Result<Vec<PathBuf>> {
             BenchSuite::Latency => {
                 let lats: &[u32] = if opts.quick { &[20] } else { &MEM_LATENCIES };
                 let steps = (opts.configs.len() * lats.len() * 2) as u64;
-                let bar = if opts.progress {
-                    indicatif::ProgressBar::new(steps)
-                } else {
-                    indicatif::ProgressBar::hidden()
-                };
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "latency    [{bar:30}] {pos}/{len} {msg}",
-                    )
-                    .expect("template")
-                    .progress_chars("=> "),
-                );
+                let bar = bar(opts.progress, "latency", steps);
                 let mut rows = Vec::new();
                 for &c in &opts.configs {
                     bar.set_message(c.name());
@@ -401,6 +394,31 @@ pub fn run(opts: &BenchOpts) -> Result<Vec<PathBuf>> {
                 written.push(csv);
                 written.push(svg);
             }
+            BenchSuite::Throughput => {
+                use crate::bench_throughput as bt;
+                let requests = if opts.quick { 200 } else { 2000 };
+                let bar = bar(
+                    opts.progress,
+                    "throughput",
+                    opts.configs.len() as u64 * bt::STEPS,
+                );
+                let mut rows = Vec::new();
+                for &c in &opts.configs {
+                    bar.set_message(c.name());
+                    rows.extend(
+                        bt::throughput(c, requests, &mut || bar.inc(1))
+                            .with_context(|| format!("throughput, {c}"))?,
+                    );
+                }
+                bar.finish_and_clear();
+                let csv = opts.out.join("throughput.csv");
+                std::fs::write(&csv, bt::throughput_csv(&rows, &rev))
+                    .with_context(|| format!("cannot write {}", csv.display()))?;
+                let svg = opts.out.join("throughput.svg");
+                crate::bench_plot::throughput_svg(&rows, &svg)?;
+                written.push(csv);
+                written.push(svg);
+            }
         }
     }
     let readme = opts.out.join("README.md");
@@ -408,6 +426,23 @@ pub fn run(opts: &BenchOpts) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("cannot write {}", readme.display()))?;
     written.push(readme);
     Ok(written)
+}
+
+/// A progress bar for one suite (hidden unless `shown`).
+fn bar(shown: bool, suite: &str, steps: u64) -> indicatif::ProgressBar {
+    let bar = if shown {
+        indicatif::ProgressBar::new(steps)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{suite:<11}[{{bar:30}}] {{pos}}/{{len}} {{msg}}"
+        ))
+        .expect("template")
+        .progress_chars("=> "),
+    );
+    bar
 }
 
 /// `bench-results/README.md`, from the suites' CSV files in `dir`.
@@ -426,6 +461,13 @@ pub fn readme_text(dir: &Path) -> Result<String> {
             .with_context(|| format!("cannot read {}", csv.display()))?;
         let rows = parse_latency_csv(&text, &csv)?;
         s.push_str(&latency_table(&rows));
+    }
+    let csv = dir.join("throughput.csv");
+    if csv.is_file() {
+        let text = std::fs::read_to_string(&csv)
+            .with_context(|| format!("cannot read {}", csv.display()))?;
+        let rows = crate::bench_throughput::parse_throughput_csv(&text, &csv)?;
+        s.push_str(&crate::bench_throughput::throughput_table(&rows));
     }
     Ok(s)
 }

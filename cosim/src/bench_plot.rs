@@ -95,3 +95,70 @@ pub fn latency_svg(rows: &[LatencyRow], path: &Path) -> Result<()> {
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }
+
+/// `throughput.svg`: translations per clock against the miss rate, a line per configuration
+/// (RO=0), each with its walker bound dashed.
+pub fn throughput_svg(rows: &[crate::bench_throughput::ThroughputRow], path: &Path) -> Result<()> {
+    let err = |e: &dyn std::fmt::Display| anyhow!("{}: {e}", path.display());
+    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut configs: Vec<DutConfig> = Vec::new();
+    for r in rows.iter().filter(|r| r.workload == "miss_rate") {
+        if !configs.contains(&r.config) {
+            configs.push(r.config);
+        }
+    }
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "throughput against IOTLB miss rate (memory latency 100)",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0u32..52u32, (0.002f64..1.2f64).log_scale())
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("requests that miss (%)")
+        .y_desc("translations per clock (log scale; dashed: walker bound)")
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (i, c) in configs.iter().enumerate() {
+        let colour = Palette99::pick(i).to_rgba();
+        let pick = |f: &dyn Fn(&crate::bench_throughput::ThroughputRow) -> f64| {
+            let mut v: Vec<(u32, f64)> = rows
+                .iter()
+                .filter(|r| r.config == *c && r.workload == "miss_rate" && !r.ro)
+                .map(|r| (r.miss_percent, f(r)))
+                .collect();
+            v.sort_by_key(|p| p.0);
+            v
+        };
+        let measured = pick(&|r| r.per_clock());
+        chart
+            .draw_series(LineSeries::new(measured.clone(), colour.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label(format!("{c}"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+            });
+        chart
+            .draw_series(measured.iter().map(|p| Circle::new(*p, 3, colour.filled())))
+            .map_err(|e| err(&e))?;
+        let bound = pick(&|r| r.bound);
+        chart
+            .draw_series(DashedLineSeries::new(bound, 4, 4, colour.stroke_width(1)))
+            .map_err(|e| err(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 11))
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}

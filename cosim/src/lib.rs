@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod bench_plot;
+pub mod bench_throughput;
 pub mod coverage;
 pub mod custom;
 pub mod dut;
@@ -18,4 +19,5 @@ pub mod report;
 pub mod scenario;
 pub mod shrink;
 pub mod sim;
+pub mod unit;
 pub mod vectors;

@@ -270,6 +270,9 @@ use Channel as Chan;
 /// consistent world cut off (regress seed 89), 256 is not.
 pub const MAX_WORLDS: usize = 256;
 
+/// Event messages kept for [`Lockstep::take_events`].
+const EVENTS_KEPT: usize = 65_536;
+
 /// An alternative model world (see [`MAX_WORLDS`]) with its own account of the unit's interrupt
 /// messages (fault / invalidation-completion events): worlds may differ in those too.
 #[derive(Clone)]
@@ -434,6 +437,9 @@ pub struct Lockstep {
     /// While set, every committed request's [`Egress`] is appended to `retired`.
     log_egress: bool,
     retired: Vec<Egress>,
+    /// The unit's own messages (fault and invalidation-completion events) the DUT sent and the
+    /// model agreed with, not yet taken ([`Lockstep::take_events`]).
+    events_seen: VecDeque<Msi>,
     /// Print every accepted request and egress beat to stderr (env `IOMMU_COSIM_TRACE`).
     pub trace: bool,
     /// Counts memory versions and invalidations (see the module documentation).
@@ -678,6 +684,7 @@ impl Lockstep {
             strict: false,
             log_egress: false,
             retired: Vec::new(),
+            events_seen: VecDeque::new(),
             in_order: true,
             trace: std::env::var_os("IOMMU_COSIM_TRACE").is_some(),
             because: None,
@@ -2121,6 +2128,10 @@ impl Lockstep {
             self.model_irqs.pop_front();
             self.alts.retain_mut(|a| a.dut_sent(d));
             self.stats.events += 1;
+            if self.events_seen.len() >= EVENTS_KEPT {
+                self.events_seen.pop_front();
+            }
+            self.events_seen.push_back(d);
         }
     }
 
@@ -2366,6 +2377,15 @@ impl Lockstep {
             expected: "an outcome".to_string(),
             actual: "none".to_string(),
         })
+    }
+
+    /// The unit's own interrupt messages (fault events, invalidation-completion events) since
+    /// the last call, oldest first, once the DUT has settled: each was sent by the DUT and
+    /// matched the model's (at most the last 65,536 are kept).
+    pub fn take_events(&mut self) -> Result<Vec<Msi>, Mismatch> {
+        self.drain(true);
+        self.check()?;
+        Ok(self.events_seen.drain(..).collect())
     }
 
     /// The first mismatch of the run, if there was one.

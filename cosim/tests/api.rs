@@ -175,3 +175,34 @@ fn memory_edits_reach_the_model() {
     );
     assert_eq!(ls.model_memory().read_u64(Hpa(0x5008)).unwrap(), 1);
 }
+
+/// One test body for both units: a faulting read is answered UR, records a fault and sends the
+/// fault event; the RTL's event is the model's.
+fn fault_event_body<U: iommu_cosim::unit::Unit>(u: U) -> Vec<iommu_driver::model::Msi> {
+    use iommu_cosim::unit::Unit as _;
+    use iommu_driver::vtd::fault::FaultReason;
+    let mut os = Iommu::new(u, OsConfig::default()).unwrap();
+    os.create_domain(DomainId(1), 4).unwrap();
+    os.assign_device(DEV, DomainId(1)).unwrap();
+    os.bring_up(BringUp::default()).unwrap();
+    os.setup_fault_event(0xFEE0_2000, 0x51, false).unwrap();
+    let o = os
+        .platform_mut()
+        .request(Request::read(DEV, 0x7000, 4).unwrap())
+        .unwrap();
+    assert_eq!(o, Outcome::ur(FaultReason::ReadNotPermitted));
+    let ev = os.platform_mut().take_events().unwrap();
+    assert_eq!(os.platform_mut().take_events().unwrap(), vec![]);
+    ev
+}
+
+#[test]
+fn the_same_body_runs_on_the_model_and_on_the_rtl() {
+    use iommu_driver::model::{ModelPlatform, Msi};
+    let want = vec![Msi {
+        addr: 0xFEE0_2000,
+        data: 0x51,
+    }];
+    assert_eq!(fault_event_body(ModelPlatform::default()), want);
+    assert_eq!(fault_event_body(Lockstep::builder().build().unwrap()), want);
+}

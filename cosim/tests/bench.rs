@@ -123,3 +123,77 @@ fn damaged_csv_is_reported_by_file_and_line() {
         .to_string();
     assert!(e.contains("line 1 is not the latency header"), "{e}");
 }
+
+#[test]
+fn throughput_suite_shows_what_misses_cost() {
+    use iommu_cosim::bench_throughput as bt;
+    let rows = bt::throughput(DutConfig::Tiny, 200, &mut || {}).unwrap();
+    assert_eq!(rows.len(), 4 + 2 * bt::MISS_PERCENT.len());
+    let get = |w: &str, pct: u32, ro: bool| {
+        rows.iter()
+            .find(|r| r.workload == w && r.miss_percent == pct && r.ro == ro)
+            .unwrap_or_else(|| panic!("no {w} {pct} {ro}"))
+    };
+    // Hits flow; every miss costs a walk that the requests behind it wait for.
+    assert!(get("miss_rate", 0, false).per_clock() > 0.2);
+    assert!(get("miss_rate", 0, false).per_clock() > 4.0 * get("miss_rate", 10, false).per_clock());
+    assert!(get("miss_rate", 10, false).per_clock() > get("miss_rate", 50, false).per_clock());
+    assert!(get("miss_rate", 50, false).misses > get("miss_rate", 10, false).misses);
+    // The walker bound is never beaten (one walker in tiny).
+    for r in rows.iter().filter(|r| r.workload == "miss_rate") {
+        assert!(r.per_clock() <= r.bound * 1.05, "{r:?}");
+    }
+    assert!(get("stream", 0, false).per_clock() > get("random", 0, false).per_clock());
+    // The CSV reads back.
+    let p = Path::new("throughput.csv");
+    let back = bt::parse_throughput_csv(&bt::throughput_csv(&rows, "r"), p).unwrap();
+    assert_eq!(back.len(), rows.len());
+    for (a, b) in back.iter().zip(&rows) {
+        assert_eq!(
+            (a.config, a.workload, a.requests, a.cycles, a.misses, a.bytes),
+            (b.config, b.workload, b.requests, b.cycles, b.misses, b.bytes)
+        );
+    }
+    let bad = bt::throughput_csv(&rows, "r").replacen(",stream,", ",streem,", 1);
+    let e = format!("{:#}", bt::parse_throughput_csv(&bad, p).unwrap_err());
+    assert!(
+        e.contains("throughput.csv: line 2: unknown workload \"streem\""),
+        "{e}"
+    );
+}
+
+/// The committed throughput figures of the built-in configurations are what the RTL does now.
+#[test]
+fn committed_throughput_results_reproduce() {
+    use iommu_cosim::bench_throughput as bt;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-results/throughput.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let committed = bt::parse_throughput_csv(&text, &path).unwrap();
+    for c in [DutConfig::Default, DutConfig::Tiny] {
+        let mine: Vec<_> = committed.iter().filter(|r| r.config == c).collect();
+        assert!(!mine.is_empty(), "no {c} rows in {}", path.display());
+        let now = bt::throughput(c, mine[0].requests as usize, &mut || {}).unwrap();
+        assert_eq!(now.len(), mine.len());
+        for (a, b) in now.iter().zip(mine) {
+            assert_eq!(
+                (
+                    a.workload,
+                    a.miss_percent,
+                    a.ro,
+                    a.cycles,
+                    a.misses,
+                    a.bytes
+                ),
+                (
+                    b.workload,
+                    b.miss_percent,
+                    b.ro,
+                    b.cycles,
+                    b.misses,
+                    b.bytes
+                ),
+                "bench-results/throughput.csv is stale: rerun `iommu-cosim bench`"
+            );
+        }
+    }
+}
