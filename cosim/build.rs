@@ -15,6 +15,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{exit, Command};
 
+#[path = "src/verilate.rs"]
+mod verilate;
+
 /// Parameter overrides of the "tiny" configuration: smallest caches so eviction paths run all the
 /// time (STYLE.md "Tests"). A name the top module does not declare is skipped with a warning.
 const TINY_PARAMS: &[(&str, &str)] = &[
@@ -53,6 +56,7 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_else(|_| fail("OUT_DIR not set")));
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=csrc/shim.cpp");
+    println!("cargo:rerun-if-changed=src/verilate.rs");
     println!("cargo:rerun-if-env-changed=IOMMU_RTL_DIR");
 
     let rtl_dir = env::var_os("IOMMU_RTL_DIR")
@@ -83,18 +87,17 @@ fn main() {
         .opt_level(3)
         .debug(false)
         .warnings(false)
-        .flag_if_supported("-std=gnu++17")
-        .flag("-fno-semantic-interposition")
         .flag_if_supported("-Wno-unused-parameter")
         .flag_if_supported("-Wno-unused-variable")
         .flag_if_supported("-Wno-shadow")
-        .define("VM_COVERAGE", "0")
-        .define("VM_SC", "0")
-        .define("VM_TRACE", "1")
-        .define("VM_TRACE_FST", "1")
-        .define("VM_TRACE_VCD", "0")
         .include(&vinc)
         .include(vinc.join("vltstd"));
+    for f in verilate::CXX_FLAGS {
+        build.flag(f);
+    }
+    for (k, v) in verilate::CXX_DEFINES {
+        build.define(k, v);
+    }
 
     let mut globals: Vec<String> = Vec::new();
     for (cfg, params) in configs() {
@@ -109,15 +112,8 @@ fn main() {
             .arg(&prefix)
             .arg("-Mdir")
             .arg(&mdir)
-            .args([
-                "-O3",
-                "--x-assign",
-                "fast",
-                "--x-initial",
-                "fast",
-                "--noassert",
-            ])
-            .args(["--trace-fst", "--trace-threads", "1", "-Wno-fatal", "--MMD"]);
+            .args(verilate::VERILATOR_FLAGS)
+            .arg("--MMD");
         for (name, value) in params.iter() {
             if declares_param(&top_text, name) {
                 cmd.arg(format!("-G{name}={value}"));
@@ -154,18 +150,13 @@ fn main() {
 
         let mk = fs::read_to_string(mdir.join(format!("{prefix}_classes.mk")))
             .unwrap_or_else(|e| fail(&format!("cannot read {prefix}_classes.mk: {e}")));
-        for var in [
-            "VM_CLASSES_FAST",
-            "VM_CLASSES_SLOW",
-            "VM_SUPPORT_FAST",
-            "VM_SUPPORT_SLOW",
-        ] {
-            for class in mk_list(&mk, var) {
+        for var in verilate::MODEL_LISTS {
+            for class in verilate::mk_list(&mk, var) {
                 build.file(mdir.join(format!("{class}.cpp")));
             }
         }
-        for var in ["VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"] {
-            for class in mk_list(&mk, var) {
+        for var in verilate::GLOBAL_LISTS {
+            for class in verilate::mk_list(&mk, var) {
                 if !globals.contains(&class) {
                     globals.push(class);
                 }
@@ -221,22 +212,4 @@ fn declares_param(text: &str, name: &str) -> bool {
         head.split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .any(|w| w == name)
     })
-}
-
-/// The space-separated class names assigned to `var` (`VAR += \ a \ b \`) in a `*_classes.mk`.
-fn mk_list(mk: &str, var: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut lines = mk.lines();
-    while let Some(line) = lines.next() {
-        if line.trim_start().starts_with(var) && line.contains("+=") {
-            for l in lines.by_ref() {
-                let t = l.trim().trim_end_matches('\\').trim();
-                if t.is_empty() {
-                    break;
-                }
-                out.push(t.to_string());
-            }
-        }
-    }
-    out
 }

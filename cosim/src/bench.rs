@@ -128,13 +128,7 @@ fn read(rid: Rid, addr: u64) -> Result<Request> {
 fn walks(config: DutConfig, lat: u32, rows: &mut Vec<LatencyRow>) -> Result<()> {
     let ls = Lockstep::builder()
         .config(config)
-        .mem_port(MemConfig {
-            latency_min: lat,
-            latency_max: lat,
-            max_outstanding: 256,
-            out_of_order: false,
-            ready_prob: 1.0,
-        })
+        .mem_port(MemConfig::fixed(lat))
         .build()?;
     let mut os = Iommu::new(ls, OsConfig::default())?;
     for levels in [3u8, 4, 5] {
@@ -227,13 +221,7 @@ pub fn latency(config: DutConfig, lats: &[u32], tick: &mut dyn FnMut()) -> Resul
     for &lat in lats {
         walks(config, lat, &mut rows).with_context(|| format!("{config}, memory latency {lat}"))?;
         tick();
-        let memcfg = MemConfig {
-            latency_min: lat,
-            latency_max: lat,
-            max_outstanding: 256,
-            out_of_order: false,
-            ready_prob: 1.0,
-        };
+        let memcfg = MemConfig::fixed(lat);
         let opts = MeasureOpts {
             config,
             mem_latency: lat,

@@ -104,13 +104,7 @@ fn request(op: Op, tag: u16) -> Result<Request> {
 fn unit(config: DutConfig, domains: u16, pages: u64) -> Result<Iommu<Lockstep>> {
     let mut ls = Lockstep::builder()
         .config(config)
-        .mem_port(MemConfig {
-            latency_min: MEM_LATENCY,
-            latency_max: MEM_LATENCY,
-            max_outstanding: 256,
-            out_of_order: false,
-            ready_prob: 1.0,
-        })
+        .mem_port(MemConfig::fixed(MEM_LATENCY))
         .build()?;
     ls.bound = 5_000_000;
     let mut os = Iommu::new(ls, OsConfig::default())?;

@@ -11,6 +11,9 @@
 //! renames it into place.
 
 use crate::dut::{DutIn, DutOut, Vtable};
+use crate::verilate::{
+    mk_list, CXX_DEFINES, CXX_FLAGS, GLOBAL_LISTS, MODEL_LISTS, VERILATOR_FLAGS,
+};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -154,34 +157,24 @@ fn tool_version(cmd: &str, arg: &str) -> Result<String, String> {
 }
 
 const PREFIX: &str = "Viommu_top_custom";
-const VERILATOR_ARGS: [&str; 12] = [
-    "-O3",
-    "--x-assign",
-    "fast",
-    "--x-initial",
-    "fast",
-    "--noassert",
-    "--trace-fst",
-    "--trace-threads",
-    "1",
-    "-Wno-fatal",
-    "--top-module",
-    "iommu_top",
-];
-const CXX_FLAGS: [&str; 12] = [
-    "-O3",
-    "-std=gnu++17",
-    "-fPIC",
-    "-fvisibility=hidden",
-    "-fno-semantic-interposition",
-    "-w",
-    "-DVM_COVERAGE=0",
-    "-DVM_SC=0",
-    "-DVM_TRACE=1",
-    "-DVM_TRACE_FST=1",
-    "-DVM_TRACE_VCD=0",
-    "-c",
-];
+/// Verilator options of a custom build: the shared ones and the top module.
+fn verilator_args() -> Vec<&'static str> {
+    let mut v = VERILATOR_FLAGS.to_vec();
+    v.extend(["--top-module", "iommu_top"]);
+    v
+}
+
+/// g++ options of a custom build's objects: the shared ones, position-independent code for the
+/// shared library, only the shim's entry points exported.
+fn cxx_args() -> Vec<String> {
+    let mut v: Vec<String> = ["-O3", "-fPIC", "-fvisibility=hidden", "-w", "-c"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    v.extend(CXX_FLAGS.iter().map(|s| s.to_string()));
+    v.extend(CXX_DEFINES.iter().map(|(k, val)| format!("-D{k}={val}")));
+    v
+}
 
 /// The RTL sources the crate was built from (`IOMMU_RTL_DIR` at build time, else `rtl/`).
 fn rtl_files() -> Result<Vec<PathBuf>, String> {
@@ -211,30 +204,12 @@ pub fn cache_dir(p: &Params) -> Result<PathBuf, String> {
     fnv(&mut h, &shim);
     fnv(&mut h, tool_version("verilator", "--version")?.as_bytes());
     fnv(&mut h, tool_version("g++", "--version")?.as_bytes());
-    fnv(&mut h, VERILATOR_ARGS.join(" ").as_bytes());
-    fnv(&mut h, CXX_FLAGS.join(" ").as_bytes());
+    fnv(&mut h, verilator_args().join(" ").as_bytes());
+    fnv(&mut h, cxx_args().join(" ").as_bytes());
     for (n, v) in p.list() {
         fnv(&mut h, format!("{n}={v};").as_bytes());
     }
     Ok(cache_root().join(format!("{h:016x}")))
-}
-
-/// The space-separated names assigned to `var` in a Verilator `*_classes.mk`.
-fn mk_list(mk: &str, var: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut lines = mk.lines();
-    while let Some(line) = lines.next() {
-        if line.trim_start().starts_with(var) && line.contains("+=") {
-            for l in lines.by_ref() {
-                let t = l.trim().trim_end_matches('\\').trim();
-                if t.is_empty() {
-                    break;
-                }
-                out.push(t.to_string());
-            }
-        }
-    }
-    out
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
@@ -263,7 +238,7 @@ fn build(p: &Params, dir: &Path) -> Result<(), String> {
         .args(["--prefix", PREFIX])
         .arg("-Mdir")
         .arg(&obj)
-        .args(VERILATOR_ARGS);
+        .args(verilator_args());
     for (n, val) in p.list() {
         v.arg(format!("-G{n}={val}"));
     }
@@ -279,19 +254,14 @@ fn build(p: &Params, dir: &Path) -> Result<(), String> {
     let mk = std::fs::read_to_string(obj.join(format!("{PREFIX}_classes.mk")))
         .map_err(|e| format!("cannot read {PREFIX}_classes.mk: {e}"))?;
     let mut sources: Vec<PathBuf> = Vec::new();
-    for var in [
-        "VM_CLASSES_FAST",
-        "VM_CLASSES_SLOW",
-        "VM_SUPPORT_FAST",
-        "VM_SUPPORT_SLOW",
-    ] {
+    for var in MODEL_LISTS {
         sources.extend(
             mk_list(&mk, var)
                 .iter()
                 .map(|c| obj.join(format!("{c}.cpp"))),
         );
     }
-    for var in ["VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"] {
+    for var in GLOBAL_LISTS {
         sources.extend(
             mk_list(&mk, var)
                 .iter()
@@ -323,7 +293,7 @@ fn build(p: &Params, dir: &Path) -> Result<(), String> {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(src) = sources.get(i) else { break };
                 let mut c = Command::new("g++");
-                c.args(CXX_FLAGS)
+                c.args(cxx_args())
                     .arg("-I")
                     .arg(&inc)
                     .arg("-I")

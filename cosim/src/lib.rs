@@ -21,3 +21,4 @@ pub mod shrink;
 pub mod sim;
 pub mod unit;
 pub mod vectors;
+pub mod verilate;

@@ -359,13 +359,7 @@ fn write(tag: u8, addr: u64) -> Request {
 pub fn run_measure(opts: &MeasureOpts) -> Result<MeasureReport, String> {
     let e = |x: iommu_driver::os::OsError| x.to_string();
     let lat = opts.mem_latency.max(1);
-    let memcfg = MemConfig {
-        latency_min: lat,
-        latency_max: lat,
-        max_outstanding: 256,
-        out_of_order: false,
-        ready_prob: 1.0,
-    };
+    let memcfg = MemConfig::fixed(lat);
     let mut ls = Lockstep::new(
         opts.config,
         HostMemory::new(),

@@ -36,6 +36,20 @@ pub struct MemConfig {
     pub ready_prob: f64,
 }
 
+impl MemConfig {
+    /// A fixed read latency of `cycles`, in-order returns, no request back-pressure and room for
+    /// 256 reads outstanding: the deterministic memory of the benchmarks.
+    pub const fn fixed(cycles: u32) -> MemConfig {
+        MemConfig {
+            latency_min: cycles,
+            latency_max: cycles,
+            max_outstanding: 256,
+            out_of_order: false,
+            ready_prob: 1.0,
+        }
+    }
+}
+
 impl Default for MemConfig {
     fn default() -> Self {
         MemConfig {
