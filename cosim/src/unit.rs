@@ -26,6 +26,7 @@ use iommu_driver::platform::Platform;
 /// A remapping unit a test drives without caring which one it is: the golden model alone
 /// ([`ModelPlatform`]) or the RTL checked in lockstep against it ([`Lockstep`]). Both are also a
 /// [`Platform`], so the OS driver (`iommu_driver::os::Iommu`) programs either.
+#[allow(clippy::result_large_err)] // a mismatch ends the run: its size costs nothing
 pub trait Unit: Platform {
     /// Send one upstream request; what the unit did with it. On the RTL: once it retired, as
     /// matched by the scoreboard; a mismatch (now or earlier) is the error.

@@ -179,7 +179,6 @@ fn memory_edits_reach_the_model() {
 /// One test body for both units: a faulting read is answered UR, records a fault and sends the
 /// fault event; the RTL's event is the model's.
 fn fault_event_body<U: iommu_cosim::unit::Unit>(u: U) -> Vec<iommu_driver::model::Msi> {
-    use iommu_cosim::unit::Unit as _;
     use iommu_driver::vtd::fault::FaultReason;
     let mut os = Iommu::new(u, OsConfig::default()).unwrap();
     os.create_domain(DomainId(1), 4).unwrap();
