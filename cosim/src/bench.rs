@@ -42,17 +42,41 @@ pub enum BenchSuite {
     /// Translations and bytes per clock of streaming, random, NIC-ring and SR-IOV workloads and
     /// of a miss-rate sweep ([`crate::bench_throughput`]).
     Throughput,
+    /// Yosys cell and flop counts, IOTLB hit-path depth and FPGA storage mapping
+    /// ([`crate::bench_area`]); the full suite takes hours (large IOTLBs in flops).
+    Area,
 }
 
 impl BenchSuite {
     /// Every suite, in the order they run.
-    pub const ALL: [BenchSuite; 2] = [BenchSuite::Latency, BenchSuite::Throughput];
+    pub const ALL: [BenchSuite; 3] = [
+        BenchSuite::Latency,
+        BenchSuite::Throughput,
+        BenchSuite::Area,
+    ];
+
+    /// The configurations the suite measures unless told otherwise: default and tiny, and for
+    /// throughput also the default with 1, 2 and 8 walkers (4 is the default's).
+    pub fn configs(self) -> Vec<DutConfig> {
+        let mut v = vec![DutConfig::Default, DutConfig::Tiny];
+        if self == BenchSuite::Throughput {
+            for w in [1, 2, 8] {
+                v.push(
+                    DutConfig::Default
+                        .with(&[format!("WALKERS={w}")])
+                        .expect("a valid walker count"),
+                );
+            }
+        }
+        v
+    }
 
     /// The suite's name on the command line and in file names.
     pub fn name(self) -> &'static str {
         match self {
             BenchSuite::Latency => "latency",
             BenchSuite::Throughput => "throughput",
+            BenchSuite::Area => "area",
         }
     }
 }
@@ -75,8 +99,10 @@ impl std::str::FromStr for BenchSuite {
 pub struct BenchOpts {
     /// Suites to run.
     pub suites: Vec<BenchSuite>,
-    /// RTL configurations to measure.
+    /// RTL configurations to measure; empty: each suite's own ([`BenchSuite::configs`]).
     pub configs: Vec<DutConfig>,
+    /// `NAME=VALUE` parameter assignments applied to every configuration measured.
+    pub params: Vec<String>,
     /// Output folder (CSV, SVG, README.md).
     pub out: PathBuf,
     /// The smallest size of each suite (what the tests run).
@@ -363,13 +389,22 @@ pub fn run(opts: &BenchOpts) -> Result<Vec<PathBuf>> {
     let rev = revision();
     let mut written = Vec::new();
     for suite in &opts.suites {
+        let mut configs = if opts.configs.is_empty() {
+            suite.configs()
+        } else {
+            opts.configs.clone()
+        };
+        for c in configs.iter_mut() {
+            *c = c.with(&opts.params).map_err(anyhow::Error::msg)?;
+            c.prepare(true).map_err(anyhow::Error::msg)?;
+        }
         match suite {
             BenchSuite::Latency => {
                 let lats: &[u32] = if opts.quick { &[20] } else { &MEM_LATENCIES };
-                let steps = (opts.configs.len() * lats.len() * 2) as u64;
+                let steps = (configs.len() * lats.len() * 2) as u64;
                 let bar = bar(opts.progress, "latency", steps);
                 let mut rows = Vec::new();
-                for &c in &opts.configs {
+                for &c in &configs {
                     bar.set_message(c.name());
                     rows.extend(latency(c, lats, &mut || bar.inc(1))?);
                 }
@@ -382,16 +417,37 @@ pub fn run(opts: &BenchOpts) -> Result<Vec<PathBuf>> {
                 written.push(csv);
                 written.push(svg);
             }
+            BenchSuite::Area => {
+                use crate::bench_area as ba;
+                let mut plan = if opts.quick {
+                    let mut p = ba::AreaPlan::new(&[16], false)?;
+                    p.designs = vec![ba::AreaDesign::tiny()];
+                    p
+                } else {
+                    ba::AreaPlan::new(&ba::IOTLB_SIZES, true)?
+                };
+                plan.jobs = plan.jobs.max(1);
+                let bar = bar(opts.progress, "area", plan.runs() as u64);
+                let (rows, _) = ba::area_plan(&plan, &mut || bar.inc(1))?;
+                bar.finish_and_clear();
+                let csv = opts.out.join("area.csv");
+                std::fs::write(&csv, ba::area_csv(&rows, &rev))
+                    .with_context(|| format!("cannot write {}", csv.display()))?;
+                let svg = opts.out.join("area.svg");
+                ba::area_svg(&rows, &svg)?;
+                written.push(csv);
+                written.push(svg);
+            }
             BenchSuite::Throughput => {
                 use crate::bench_throughput as bt;
                 let requests = if opts.quick { 200 } else { 2000 };
                 let bar = bar(
                     opts.progress,
                     "throughput",
-                    opts.configs.len() as u64 * bt::STEPS,
+                    configs.len() as u64 * bt::STEPS,
                 );
                 let mut rows = Vec::new();
-                for &c in &opts.configs {
+                for &c in &configs {
                     bar.set_message(c.name());
                     rows.extend(
                         bt::throughput(c, requests, &mut || bar.inc(1))
@@ -437,8 +493,9 @@ fn bar(shown: bool, suite: &str, steps: u64) -> indicatif::ProgressBar {
 pub fn readme_text(dir: &Path) -> Result<String> {
     let mut s = String::from(
         "# Benchmark results\n\n\
-         Written by `iommu-cosim bench --out bench-results` (see `cosim/src/bench.rs` for what each \
-         figure measures). Every figure is measured on the RTL in lockstep with the golden model, \
+         Written by `iommu-cosim bench --out bench-results` (every suite, each on its own \
+         configurations; see `cosim/src/bench.rs` and `cosim/src/bench_throughput.rs` for what \
+         each figure measures). Every figure is measured on the RTL in lockstep with the golden model, \
          so a run with a mismatch writes nothing; all figures are deterministic (fixed memory \
          latency, no back-pressure, fixed seed), and a rerun on the same RTL reproduces the CSV \
          files but for their `revision` column.\n\n",
@@ -456,6 +513,13 @@ pub fn readme_text(dir: &Path) -> Result<String> {
             .with_context(|| format!("cannot read {}", csv.display()))?;
         let rows = crate::bench_throughput::parse_throughput_csv(&text, &csv)?;
         s.push_str(&crate::bench_throughput::throughput_table(&rows));
+    }
+    let csv = dir.join("area.csv");
+    if csv.is_file() {
+        let text = std::fs::read_to_string(&csv)
+            .with_context(|| format!("cannot read {}", csv.display()))?;
+        let rows = crate::bench_area::parse_area_csv(&text, &csv)?;
+        s.push_str(&crate::bench_area::area_table(&rows));
     }
     Ok(s)
 }

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod bench_area;
 pub mod bench_plot;
 pub mod bench_throughput;
 pub mod coverage;

@@ -54,7 +54,9 @@ enum Cmd {
     /// Suites: latency (IOTLB hit; 3/4/5-level walks with the paging-structure cache cold and
     /// warm at each level; context-cache miss; interrupt remap with IEC hit and miss; posted
     /// interrupt; page-selective invalidation by queue and by register; at memory latencies
-    /// 20/100/300).
+    /// 20/100/300); throughput (streaming, random, NIC ring, SR-IOV, miss-rate sweep; 1/2/4/8
+    /// walkers); area (Yosys cells and flops of default, tiny and IOTLBs of 16 to 1024 entries,
+    /// the IOTLB hit-path depth, what synth_xilinx maps the entries to; hours in full).
     Bench(BenchArgs),
     /// Test-vector suites for other simulators and other RTL (format: testvectors/README.md):
     /// generate them from the golden model, check them, replay them on the RTL or the model.
@@ -189,10 +191,11 @@ struct MeasureArgs {
 
 #[derive(Args, Debug)]
 struct BenchArgs {
-    /// Suite to run (repeatable; default: every suite): latency.
+    /// Suite to run (repeatable; default: every suite): latency, throughput, area.
     #[arg(long = "suite", value_name = "NAME", value_parser = parse_suite)]
     suites: Vec<BenchSuite>,
-    /// RTL parameter set to measure (repeatable; default: default and tiny).
+    /// RTL parameter set to measure (repeatable; default: each suite's own: default and tiny,
+    /// and for throughput also 1, 2 and 8 walkers).
     #[arg(long = "config", value_parser = parse_config)]
     configs: Vec<DutConfig>,
     /// Set an `iommu_top` parameter (repeatable), e.g. `--param TLB_SETS=64 --param WALKERS=8`:
@@ -497,17 +500,8 @@ fn bench(a: BenchArgs) -> Result<()> {
         } else {
             a.suites
         },
-        configs: {
-            let mut cs = if a.configs.is_empty() {
-                vec![DutConfig::Default, DutConfig::Tiny]
-            } else {
-                a.configs
-            };
-            for c in cs.iter_mut() {
-                with_params(c, &a.params)?;
-            }
-            cs
-        },
+        configs: a.configs,
+        params: a.params,
         out: a.out,
         quick: a.quick,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -54,6 +54,7 @@ fn bench_writes_csv_svg_and_readme() {
     let written = bench::run(&BenchOpts {
         suites: vec![BenchSuite::Latency],
         configs: vec![DutConfig::Tiny],
+        params: Vec::new(),
         out: dir.clone(),
         quick: true,
         progress: false,
