@@ -1295,6 +1295,7 @@ pub fn area_svg(rows: &[AreaRow], path: &Path) -> Result<()> {
             .y_desc(y_desc)
             .x_labels((x_hi - x_lo + 1) as usize * 2 + 1)
             .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
             .map_err(|e| err(&e))?;
         for (i, (name, pts)) in series.into_iter().enumerate() {
@@ -1349,7 +1350,7 @@ pub fn area_svg(rows: &[AreaRow], path: &Path) -> Result<()> {
     };
     draw(
         &panels[1],
-        "IOTLB logic depth (ltp -noff after synth -flatten)",
+        "IOTLB logic depth (longest path after synth -flatten)",
         "cells on the longest path",
         vec![
             ("hit: into lk_*_o".into(), depth("ltp_hit")),
